@@ -1,0 +1,60 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { startServer, clearmlConfSnippet, type RunningServer } from '@cairn/server';
+
+/** The built web app, served at `/` when present. */
+const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../web/dist');
+
+export function serverCommand(): Command {
+  return new Command('server')
+    .description('Run the API server, the file server and the web app on one port')
+    .option('--host <host>', 'address to bind (env CAIRN_HOST; default 127.0.0.1)')
+    .option('--port <port>', 'port (env CAIRN_PORT; default 8080)')
+    .option('--data <dir>', 'data folder for SQLite, files and secrets (env CAIRN_DATA_DIR; default ./data)')
+    .option('--database-url <url>', 'postgres://... to use PostgreSQL (env CAIRN_DATABASE_URL)')
+    .action(async (opts: { host?: string; port?: string; data?: string; databaseUrl?: string }) => {
+      const server = await startServer({
+        host: opts.host,
+        port: opts.port === undefined ? undefined : Number(opts.port),
+        dataDir: opts.data,
+        databaseUrl: opts.databaseUrl,
+        webDist: WEB_DIST,
+      });
+      process.stdout.write(banner(server));
+      const stop = async () => {
+        await server.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}
+
+export function banner(server: RunningServer): string {
+  const lines = [
+    '',
+    `Cairn is running at ${server.url}`,
+    `  web app: ${server.url}/`,
+    `  API:     ${server.apiUrl}`,
+    `  files:   ${server.filesUrl}`,
+    `  data:    ${server.config.dataDir}${server.config.databaseUrl ? ` (database: ${server.config.databaseUrl.replace(/\/\/[^@]*@/, '//***@')})` : ' (SQLite)'}`,
+    '',
+  ];
+  if (server.admin) {
+    lines.push(
+      'First start: an admin user and key pair were created. They are shown once; a copy is in',
+      `  ${server.credentialsFile} (mode 0600).`,
+      '',
+      `Web login:  user "${server.admin.username}", password "${server.admin.password}"`,
+      '',
+      'clearml.conf (for the ClearML Python package, clearml-agent and the Cairn SDK):',
+      '',
+      clearmlConfSnippet(server, server.admin.accessKey, server.admin.secretKey),
+      '',
+    );
+  } else {
+    lines.push(`Admin credentials from the first start are in ${server.credentialsFile}.`, '');
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,12 @@
+export * from './errors.js';
+export * from './common.js';
+export * from './envelope.js';
+export * from './operation.js';
+export * from './services/auth.js';
+export * from './services/server.js';
+export * from './services/users.js';
+export * from './services/projects.js';
+export * from './services/tasks.js';
+export * from './services/models.js';
+export { operations, operationsByEndpoint } from './registry.js';
+export { openApiDocument } from './openapi.js';

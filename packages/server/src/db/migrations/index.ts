@@ -1,0 +1,23 @@
+import type { Kysely, Migration } from 'kysely';
+import * as core from './0001_core.js';
+
+export interface MigrationContext {
+  dialect: 'sqlite' | 'postgres';
+  /** The JSON column type: `jsonb` on PostgreSQL, `text` on SQLite. */
+  json: 'jsonb' | 'text';
+  bigint: 'bigint' | 'integer';
+}
+
+type MigrationModule = { up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void> };
+
+/**
+ * Every migration, in order. A migration is never edited once it has landed; a change is a new file.
+ * Names sort in the order they run.
+ */
+const MODULES: Record<string, MigrationModule> = {
+  '0001_core': core,
+};
+
+export function migrations(ctx: MigrationContext): Record<string, Migration> {
+  return Object.fromEntries(Object.entries(MODULES).map(([name, m]) => [name, { up: (db: Kysely<unknown>) => m.up(db, ctx) }]));
+}
