@@ -40,6 +40,15 @@ if (!env.CAIRN_TEST_DATABASE_URL && env.CAIRN_TEST_POSTGRES !== '0') {
   }
 }
 
+// The browser tests load the built web app; building it takes a few seconds.
+if (existsSync(path.join(root, 'packages/web/vite.config.ts')) && files.some((f) => f.includes(`${path.sep}web${path.sep}`))) {
+  const build = spawnSync('npm', ['run', 'build:web'], { cwd: root, stdio: 'inherit', env });
+  if (build.status !== 0) {
+    console.error('building the web app failed');
+    process.exit(1);
+  }
+}
+
 const outDir = path.join(root, 'test-artifacts');
 mkdirSync(outDir, { recursive: true });
 const tapFile = path.join(outDir, 'results.tap');
