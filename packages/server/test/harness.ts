@@ -57,27 +57,37 @@ export interface TestServer {
   /** Creates another user with its own key pair, in this company or a new one. */
   createUser(options?: { newCompany?: boolean; name?: string }): Promise<{ accessKey: string; secretKey: string; userId: string; company: string; token: string }>;
   stop(): Promise<void>;
+  /** Stops this server and starts a new one on the same data folder and database, as after a restart. */
+  restart(): Promise<TestServer>;
 }
 
 export async function startTestServer(
-  options: { dialect?: TestDialect; clock?: Clock; config?: Partial<ServerConfig> } = {},
+  options: { dialect?: TestDialect; clock?: Clock; config?: Partial<ServerConfig>; reuse?: { dataDir: string; pgSchema?: string } } = {},
 ): Promise<TestServer> {
   const dialect = options.dialect ?? 'sqlite';
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cairn-test-'));
-  const pgSchema = dialect === 'postgres' ? `t_${randomBytes(6).toString('hex')}` : undefined;
+  const dataDir = options.reuse?.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'cairn-test-'));
+  const pgSchema = options.reuse ? options.reuse.pgSchema : dialect === 'postgres' ? `t_${randomBytes(6).toString('hex')}` : undefined;
   if (dialect === 'postgres' && !process.env.CAIRN_TEST_DATABASE_URL) throw new Error('CAIRN_TEST_DATABASE_URL is not set');
-  const server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    dataDir,
-    databaseUrl: dialect === 'postgres' ? process.env.CAIRN_TEST_DATABASE_URL : undefined,
-    pgSchema,
-    logLevel: process.env.CAIRN_TEST_LOG_LEVEL ?? 'silent',
-    clock: options.clock,
-    ...options.config,
-  });
-  if (!server.admin) throw new Error('a fresh test server must create its admin');
-  const admin = server.admin;
+  let server: RunningServer;
+  try {
+    server = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      dataDir,
+      databaseUrl: dialect === 'postgres' ? process.env.CAIRN_TEST_DATABASE_URL : undefined,
+      pgSchema,
+      logLevel: process.env.CAIRN_TEST_LOG_LEVEL ?? 'silent',
+      clock: options.clock,
+      ...options.config,
+    });
+  } catch (err) {
+    if (pgSchema && !options.reuse) await dropSchema(pgSchema);
+    throw err;
+  }
+  const reused = options.reuse ? readCredentialsFile(dataDir) : undefined;
+  const found = server.admin ?? (reused && { accessKey: reused.access_key, secretKey: reused.secret_key, username: reused.username, password: reused.password });
+  if (!found) throw new Error('a fresh test server must create its admin');
+  const admin = found;
   let cachedToken: string | undefined;
 
   async function call<T>(endpoint: string, body: unknown = {}, opts: CallOptions = {}): Promise<CallResult<T>> {
@@ -167,12 +177,13 @@ export async function startTestServer(
     async stop() {
       await server.close();
       if (pgSchema) {
-        const client = new pg.Client({ connectionString: process.env.CAIRN_TEST_DATABASE_URL });
-        await client.connect();
-        await client.query(`drop schema if exists "${pgSchema}" cascade`);
-        await client.end();
+        await dropSchema(pgSchema);
       }
       rmSync(dataDir, { recursive: true, force: true });
+    },
+    async restart() {
+      await server.close();
+      return startTestServer({ ...options, reuse: { dataDir, pgSchema } });
     },
   };
 }
@@ -180,4 +191,14 @@ export async function startTestServer(
 /** Reads the admin credentials file a fresh server wrote. */
 export function readCredentialsFile(dataDir: string): { access_key: string; secret_key: string; username: string; password: string } {
   return JSON.parse(readFileSync(path.join(dataDir, 'credentials.json'), 'utf8'));
+}
+
+async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: process.env.CAIRN_TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(`drop schema if exists "${schema}" cascade`);
+  } finally {
+    await client.end();
+  }
 }

@@ -71,7 +71,7 @@ export async function openDatabase(options: OpenOptions): Promise<Db> {
     kysely = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
   }
   const dialect: DialectName = isPostgres ? 'postgres' : 'sqlite';
-  await migrate(kysely, dialect);
+  await migrate(kysely, dialect, options.pgSchema);
   return wrap(kysely, dialect, () => kysely.destroy());
 }
 
@@ -88,7 +88,7 @@ function wrap(kysely: Kysely<Schema>, dialect: DialectName, close: () => Promise
   return db;
 }
 
-async function migrate(kysely: Kysely<Schema>, dialect: DialectName): Promise<void> {
+async function migrate(kysely: Kysely<Schema>, dialect: DialectName, pgSchema?: string): Promise<void> {
   const ctx: MigrationContext = {
     dialect,
     json: dialect === 'postgres' ? 'jsonb' : 'text',
@@ -97,6 +97,9 @@ async function migrate(kysely: Kysely<Schema>, dialect: DialectName): Promise<vo
   const migrator = new Migrator({
     db: kysely,
     provider: { getMigrations: async () => migrations(ctx) },
+    // Kysely looks for its bookkeeping tables in any schema unless told which: each database (and each
+    // test schema) keeps its own.
+    ...(dialect === 'postgres' ? { migrationTableSchema: pgSchema ?? 'public' } : {}),
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
