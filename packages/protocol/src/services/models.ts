@@ -51,7 +51,8 @@ export const Model = z.looseObject({
   uri: z.string().nullish(),
   ready: z.boolean().optional(),
   ui_cache: AnyObject.nullish(),
-  metadata: z.union([z.record(z.string(), MetadataItem), z.array(z.unknown())]).nullish(),
+  // Items are partial when `only_fields` names a sub-path (`metadata.acc.value`).
+  metadata: z.union([z.record(z.string(), MetadataItem.partial()), z.array(z.unknown())]).nullish(),
   last_iteration: z.number().int().nullish(),
   last_metrics: LastMetrics.nullish(),
   unique_metrics: StringList.nullish(),
@@ -63,7 +64,9 @@ export const Model = z.looseObject({
 export type Model = z.infer<typeof Model>;
 
 const Labels = z.record(z.string(), z.number().int().nullable());
-const MetadataDict = z.record(z.string(), z.object({ key: z.string().nullish(), type: z.string().nullish(), value: z.string().nullish() }));
+const MetadataValue = z.object({ key: z.string().nullish(), type: z.string().nullish(), value: z.string().nullish() });
+/** `metadata` on create/edit/update: a dict key → item (what ClearML stores), or a list of items with their keys. */
+const MetadataInput = z.union([z.record(z.string(), MetadataValue), z.array(MetadataValue.extend({ key: z.string() }))]);
 /** sha256 is 64 hex characters. */
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lower-case hex characters');
 
@@ -80,7 +83,7 @@ const ModelFields = {
   project: z.string().nullish(),
   parent: z.string().nullish(),
   task: z.string().nullish(),
-  metadata: MetadataDict.nullish(),
+  metadata: MetadataInput.nullish(),
   weights_sha256: Sha256.nullish(),
   weights_size: z.number().int().nonnegative().nullish(),
 };
@@ -120,7 +123,8 @@ export const models = {
       project: z.string().nullish(),
       task: z.string().nullish(),
       iteration: z.number().int().nullish(),
-      metadata: MetadataDict.nullish(),
+      metadata: MetadataInput.nullish(),
+      uri: z.string().nullish(),
     }),
     response: UpdateResponse,
   }),
@@ -166,7 +170,10 @@ export const models = {
     minVersion: '2.13',
     summary: 'Publish several models; per-id results.',
     request: BatchRequest.extend({ force_publish_task: z.boolean().nullish(), publish_task: z.boolean().nullish() }),
-    response: batchResponse({ updated: z.union([z.boolean(), z.number()]).optional(), published_task: z.unknown().optional() }),
+    response: batchResponse({
+      updated: z.union([z.boolean(), z.number()]).optional(),
+      published_task: z.object({ id: z.string(), data: UpdateResponse }).nullish(),
+    }),
   }),
   archive_many: op({
     endpoint: 'models.archive_many',
@@ -222,6 +229,20 @@ export const models = {
     summary: 'Move models to a project (by id or name; a name is created when missing).',
     request: z.object({ ids: z.array(Id).min(1), project: z.string().nullish(), project_name: z.string().nullish() }),
     response: z.object({ project_id: z.string().nullish() }),
+  }),
+  make_public: op({
+    endpoint: 'models.make_public',
+    minVersion: '2.9',
+    summary: 'Make models public (readable by every company, writable by none).',
+    request: z.object({ ids: z.array(Id).min(1) }),
+    response: z.object({ updated: z.number().int() }),
+  }),
+  make_private: op({
+    endpoint: 'models.make_private',
+    minVersion: '2.9',
+    summary: 'Return public models to the company that made them public.',
+    request: z.object({ ids: z.array(Id).min(1) }),
+    response: z.object({ updated: z.number().int() }),
   }),
   update_for_task: op({
     endpoint: 'models.update_for_task',

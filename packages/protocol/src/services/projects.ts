@@ -1,24 +1,36 @@
 import { z } from 'zod';
 import { op } from '../operation.js';
-import { AnyObject, DateTime, Id, ListQuery, ScrollResult, StringList, UpdateResponse } from '../common.js';
+import { DateTime, Id, ListQuery, ScrollResult, StringList, UpdateResponse } from '../common.js';
 
+/** A reference field: an id in get_all/get_by_id, an object with joined fields in `get_all_ex`. */
+const Ref = z.union([z.string(), z.looseObject({ id: z.string() })]);
+
+/** Task counts of a project and its sub-projects, per status (`include_stats`). */
+export const ProjectStatsSection = z.looseObject({
+  status_count: z.record(z.string(), z.number().int()),
+  total_tasks: z.number().int(),
+  total_runtime: z.number(),
+  total_models: z.number().int(),
+});
+
+/** The project record (clearml-api.md §3.3). Names are full paths (`a/b/c`); `basename` is the last segment. */
 export const Project = z.looseObject({
   id: z.string(),
   name: z.string().optional(),
   basename: z.string().optional(),
-  company: z.union([z.string(), z.looseObject({ id: z.string() })]).nullish(),
-  user: z.union([z.string(), z.looseObject({ id: z.string() })]).nullish(),
+  company: Ref.nullish(),
+  user: Ref.nullish(),
   created: DateTime.nullish(),
   last_update: DateTime.nullish(),
   description: z.string().nullish(),
   tags: StringList.optional(),
   system_tags: StringList.optional(),
   default_output_destination: z.string().nullish(),
-  parent: z.string().nullish(),
+  parent: Ref.nullish(),
   path: StringList.nullish(),
   featured: z.number().nullish(),
   logo_url: z.string().nullish(),
-  stats: AnyObject.nullish(),
+  stats: z.object({ active: ProjectStatsSection.optional(), archived: ProjectStatsSection.optional() }).nullish(),
   sub_projects: z.array(z.looseObject({ id: z.string(), name: z.string() })).optional(),
   own_tasks: z.number().int().optional(),
   own_models: z.number().int().optional(),
@@ -70,6 +82,7 @@ export const projects = {
       allow_public: z.boolean().nullish(),
       children_type: z.string().nullish(),
       non_public: z.boolean().nullish(),
+      include_dataset_stats: z.boolean().nullish(),
     }),
     response: ProjectsList,
   }),

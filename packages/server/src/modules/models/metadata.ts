@@ -1,0 +1,47 @@
+import { sql } from 'kysely';
+import { models } from '@cairn/protocol';
+import { defineHandler } from '../../api/handler.js';
+import { escapeKey } from '../../util/keys.js';
+import { isoDate } from '../../util/time.js';
+import { sqlitePath } from '../../query/index.js';
+import { loadWritableModel, storedMetadata } from './common.js';
+
+/**
+ * models.add_or_update_metadata: upserts items by key, or replaces the whole map. The merge is done by the
+ * database in one statement, so concurrent writers of different keys do not lose each other's items.
+ */
+export const addOrUpdateMetadata = defineHandler(models.add_or_update_metadata, async (ctx, req) => {
+  await loadWritableModel(ctx, req.model);
+  const items = JSON.stringify(storedMetadata(req.metadata));
+  const now = isoDate(ctx.services.clock.now());
+  const merged = req.replace_metadata
+    ? ctx.db.dialect === 'postgres' ? sql<string>`${items}::jsonb` : sql<string>`${items}`
+    : ctx.db.dialect === 'postgres'
+      ? sql<string>`coalesce(metadata, '{}'::jsonb) || ${items}::jsonb`
+      : sql<string>`json_patch(coalesce(metadata, '{}'), ${items})`;
+  const res = await ctx.db.kysely
+    .updateTable('models')
+    .set({ metadata: merged, last_update: now, last_change: now, last_changed_by: ctx.user })
+    .where('id', '=', req.model)
+    .where('company', '=', ctx.company)
+    .executeTakeFirst();
+  return { updated: Number(res.numUpdatedRows) };
+});
+
+/** models.delete_metadata: removes the given keys. */
+export const deleteMetadata = defineHandler(models.delete_metadata, async (ctx, req) => {
+  await loadWritableModel(ctx, req.model);
+  const keys = req.keys.map(escapeKey);
+  const now = isoDate(ctx.services.clock.now());
+  const removed =
+    ctx.db.dialect === 'postgres'
+      ? sql<string>`coalesce(metadata, '{}'::jsonb) - ${keys}::text[]`
+      : sql<string>`json_remove(coalesce(metadata, '{}'), ${sql.join(keys.map((k) => sql`${sqlitePath([k])}`))})`;
+  const res = await ctx.db.kysely
+    .updateTable('models')
+    .set({ metadata: removed, last_update: now, last_change: now, last_changed_by: ctx.user })
+    .where('id', '=', req.model)
+    .where('company', '=', ctx.company)
+    .executeTakeFirst();
+  return { updated: Number(res.numUpdatedRows) };
+});
