@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { op } from '../operation.js';
-import { AnyObject, BatchRequest, DateTime, Id, ListQuery, ScrollResult, StringList, StringMap, UpdateResponse, batchResponse } from '../common.js';
+import { AnyObject, BatchRequest, DateTime, Id, ListQuery, ScrollResult, StringList, UpdateResponse, batchResponse } from '../common.js';
 import { LastMetrics } from './models.js';
 
 export const TASK_STATUSES = ['created', 'queued', 'in_progress', 'stopped', 'published', 'publishing', 'closed', 'failed', 'completed', 'unknown'] as const;
@@ -22,7 +22,7 @@ export const Artifact = z.looseObject({
   content_size: z.number().nullish(),
   timestamp: z.number().nullish(),
   type_data: AnyObject.nullish(),
-  display_data: z.array(z.array(z.string())).nullish(),
+  display_data: z.array(z.array(z.union([z.string(), z.number(), z.null()]))).nullish(),
 });
 export const Execution = z.looseObject({
   queue: z.string().nullish(),
@@ -32,6 +32,10 @@ export const Execution = z.looseObject({
   framework: z.string().nullish(),
   artifacts: z.union([z.array(Artifact), z.record(z.string(), Artifact)]).nullish(),
   test_split: z.number().nullish(),
+  /** Legacy (API < 2.13): the input model id, read and written as `models.input[0]`. */
+  model: z.string().nullish(),
+  /** Legacy (API < 2.13): `"<image> <arguments>"`, read and written as `container`. */
+  docker_cmd: z.string().nullish(),
 });
 export const Script = z.looseObject({
   binary: z.string().nullish(),
@@ -44,7 +48,15 @@ export const Script = z.looseObject({
   requirements: AnyObject.nullish(),
   diff: z.string().nullish(),
 });
-export const Output = z.looseObject({ destination: z.string().nullish(), result: z.string().nullish(), error: z.string().nullish() });
+export const Output = z.looseObject({
+  destination: z.string().nullish(),
+  result: z.string().nullish(),
+  error: z.string().nullish(),
+  /** Legacy (API < 2.13): the last output model id, read and written as `models.output[-1]`. */
+  model: z.string().nullish(),
+});
+/** `container` is a map of strings (image, arguments, setup_shell_script); values may be null. */
+export const Container = z.record(z.string(), z.string().nullable());
 
 const Ref = z.union([z.string(), z.looseObject({ id: z.string() })]);
 
@@ -78,10 +90,11 @@ export const Task = z.looseObject({
   hyperparams: z.record(z.string(), z.record(z.string(), ParamsItem)).nullish(),
   output: Output.nullish(),
   script: Script.nullish(),
-  container: StringMap.nullish(),
+  container: Container.nullish(),
   runtime: AnyObject.nullish(),
   last_iteration: z.number().int().nullish(),
   last_metrics: LastMetrics.nullish(),
+  metric_stats: AnyObject.nullish(),
   last_worker: z.string().nullish(),
   last_worker_report: DateTime.nullish(),
 });
@@ -101,7 +114,7 @@ const TaskCreateFields = {
   hyperparams: z.record(z.string(), z.record(z.string(), ParamsItem)).nullish(),
   configuration: z.record(z.string(), ConfigurationItem).nullish(),
   models: TaskModels.nullish(),
-  container: StringMap.nullish(),
+  container: Container.nullish(),
   runtime: AnyObject.nullish(),
 };
 
@@ -112,20 +125,47 @@ const StatusChange = {
   status_message: z.string().nullish(),
 };
 
+/** What deleting or resetting a task did to its children and output models; `urls` only when asked. */
+const CleanupCounts = {
+  deleted_models: z.number().int(),
+  updated_children: z.number().int(),
+  updated_models: z.number().int(),
+  urls: z.object({ model_urls: StringList, event_urls: StringList, artifact_urls: StringList }).optional(),
+};
+const ResetOptions = {
+  clear_all: z.boolean().nullish(),
+  return_file_urls: z.boolean().nullish(),
+  delete_output_models: z.boolean().nullish(),
+  delete_external_artifacts: z.boolean().nullish(),
+};
+const DeleteOptions = {
+  move_to_trash: z.boolean().nullish(),
+  return_file_urls: z.boolean().nullish(),
+  delete_output_models: z.boolean().nullish(),
+  delete_external_artifacts: z.boolean().nullish(),
+  include_pipeline_steps: z.boolean().nullish(),
+};
+
 const TasksQuery = ListQuery.extend({
   name: z.string().nullish(),
   search_hidden: z.boolean().nullish(),
   include_subprojects: z.boolean().nullish(),
 });
 const TasksList = z.object({ tasks: z.array(Task), ...ScrollResult });
-const BatchStatus = BatchRequest.extend({ status_reason: z.string().nullish(), status_message: z.string().nullish(), force: z.boolean().nullish() });
+const BatchStatus = BatchRequest.extend({
+  status_reason: z.string().nullish(),
+  status_message: z.string().nullish(),
+  force: z.boolean().nullish(),
+  include_pipeline_steps: z.boolean().nullish(),
+});
+const BatchUpdated = { updated: z.number().int(), fields: AnyObject.optional() };
 
 export const tasks = {
   create: op({ endpoint: 'tasks.create', summary: 'Create a task (status created).', request: z.object(TaskCreateFields), response: z.object({ id: Id }) }),
   edit: op({
     endpoint: 'tasks.edit',
     summary: 'Edit a task in status created (or any status with force). Embedded documents are shallow-merged.',
-    request: z.object({ task: Id, force: z.boolean().nullish(), ...TaskCreateFields, name: z.string().nullish(), type: z.string().nullish() }),
+    request: z.object({ task: Id, force: z.boolean().nullish(), ...TaskCreateFields, name: z.string().nullish(), type: z.string().nullish(), output: Output.nullish() }),
     response: UpdateResponse,
   }),
   update: op({
@@ -142,6 +182,12 @@ export const tasks = {
       created: DateTime.nullish(),
       status_message: z.string().nullish(),
     }),
+    response: UpdateResponse,
+  }),
+  set_requirements: op({
+    endpoint: 'tasks.set_requirements',
+    summary: "Set the task's package requirements (`script.requirements`), in any status.",
+    request: z.object({ task: Id, requirements: AnyObject }),
     response: UpdateResponse,
   }),
   get_by_id: op({ endpoint: 'tasks.get_by_id', summary: 'One task by id.', request: z.object({ task: Id }), response: z.object({ task: Task }) }),
@@ -171,20 +217,9 @@ export const tasks = {
   }),
   reset: op({
     endpoint: 'tasks.reset',
-    summary: 'Back to created: dequeue, drop events and unpublished output models, clear run fields.',
-    request: z.object({
-      ...StatusChange,
-      clear_all: z.boolean().nullish(),
-      return_file_urls: z.boolean().nullish(),
-      delete_output_models: z.boolean().nullish(),
-      delete_external_artifacts: z.boolean().nullish(),
-    }),
-    response: UpdateResponse.extend({
-      dequeued: AnyObject.optional(),
-      events: AnyObject.optional(),
-      deleted_models: z.number().int().optional(),
-      urls: AnyObject.optional(),
-    }),
+    summary: 'Back to created: dequeue, drop unpublished output models, clear what the run produced.',
+    request: z.object({ ...StatusChange, ...ResetOptions }),
+    response: UpdateResponse.extend({ dequeued: AnyObject.optional(), ...CleanupCounts }),
   }),
   publish: op({
     endpoint: 'tasks.publish',
@@ -276,23 +311,8 @@ export const tasks = {
   delete: op({
     endpoint: 'tasks.delete',
     summary: 'Delete a task and (by default) its unpublished output models.',
-    request: z.object({
-      task: Id,
-      force: z.boolean().nullish(),
-      move_to_trash: z.boolean().nullish(),
-      return_file_urls: z.boolean().nullish(),
-      delete_output_models: z.boolean().nullish(),
-      delete_external_artifacts: z.boolean().nullish(),
-      status_reason: z.string().nullish(),
-      status_message: z.string().nullish(),
-    }),
-    response: z.object({
-      deleted: z.number().int(),
-      updated_children: z.number().int().optional(),
-      updated_models: z.number().int().optional(),
-      events: AnyObject.optional(),
-      urls: AnyObject.optional(),
-    }),
+    request: z.object({ ...StatusChange, ...DeleteOptions }),
+    response: z.object({ deleted: z.boolean(), ...CleanupCounts }),
   }),
   archive_many: op({
     endpoint: 'tasks.archive_many',
@@ -307,5 +327,33 @@ export const tasks = {
     summary: 'Remove the system tag `archived`.',
     request: BatchStatus,
     response: batchResponse({ unarchived: z.boolean() }),
+  }),
+  delete_many: op({
+    endpoint: 'tasks.delete_many',
+    minVersion: '2.13',
+    summary: 'Delete several tasks; per-id failures are reported in the 200 answer.',
+    request: BatchStatus.extend(DeleteOptions),
+    response: batchResponse({ deleted: z.boolean(), ...CleanupCounts }),
+  }),
+  reset_many: op({
+    endpoint: 'tasks.reset_many',
+    minVersion: '2.13',
+    summary: 'Reset several tasks to created.',
+    request: BatchStatus.extend(ResetOptions),
+    response: batchResponse({ dequeued: z.boolean(), ...BatchUpdated, ...CleanupCounts }),
+  }),
+  publish_many: op({
+    endpoint: 'tasks.publish_many',
+    minVersion: '2.13',
+    summary: 'Publish several tasks (and their last output models unless publish_model is false).',
+    request: BatchStatus.extend({ publish_model: z.boolean().nullish() }),
+    response: batchResponse(BatchUpdated),
+  }),
+  stop_many: op({
+    endpoint: 'tasks.stop_many',
+    minVersion: '2.13',
+    summary: 'Abort several tasks.',
+    request: BatchStatus,
+    response: batchResponse(BatchUpdated),
   }),
 };
