@@ -6,6 +6,7 @@ import type { Services } from './services.js';
 import { Router } from './api/router.js';
 import { registerApi } from './api/transport.js';
 import { allHandlers } from './modules/index.js';
+import { registerFiles } from './files/index.js';
 
 /** Builds the one Fastify app: web app at `/`, API at `/api/`, files at `/files/`, health at `/health`. */
 export async function createApp(services: Services): Promise<FastifyInstance> {
@@ -21,6 +22,7 @@ export async function createApp(services: Services): Promise<FastifyInstance> {
   app.get('/health', async () => ({ status: 'ok' }));
 
   registerApi(app, new Router(allHandlers), services);
+  await registerFiles(app, services);
 
   if (config.webDist && existsSync(path.join(config.webDist, 'index.html'))) {
     await app.register(fastifyStatic, { root: path.resolve(config.webDist), prefix: '/', wildcard: false, index: ['index.html'] });

@@ -10,6 +10,8 @@ export interface ServerConfig {
   pgSchema?: string;
   /** Where the file server keeps files. */
   filesRoot: string;
+  /** An object store for the files instead of `filesRoot`: `s3://...`, `gs://...` or `azure://...` (see files/object-store.ts). */
+  filesUri?: string;
   /** Largest accepted upload in bytes (413 above it); undefined = no limit. */
   maxUploadBytes?: number;
   /** Token signing secret; generated and kept in the data folder (or the database) when absent. */
@@ -37,6 +39,7 @@ export function resolveConfig(options: Partial<ServerConfig> & { dataDir?: strin
     databaseUrl: options.databaseUrl ?? (env.CAIRN_DATABASE_URL || undefined),
     pgSchema: options.pgSchema,
     filesRoot: options.filesRoot ?? path.join(dataDir, 'files'),
+    filesUri: options.filesUri ?? (env.CAIRN_FILES_URI || undefined),
     maxUploadBytes: options.maxUploadBytes ?? (maxUploadMb ? maxUploadMb * 1024 * 1024 : undefined),
     signingSecret: options.signingSecret ?? (env.CAIRN_SIGNING_SECRET || undefined),
     webDist: options.webDist,

@@ -4,6 +4,7 @@ import { openDatabase } from './db/database.js';
 import { TokenService } from './modules/auth/tokens.js';
 import { ensureAdmin, ensureSigningSecret, CREDENTIALS_FILE, type AdminCredentials } from './modules/auth/bootstrap.js';
 import { LocalFileStore } from './files/store.js';
+import { ObjectFileStore } from './files/object-store.js';
 import { createApp } from './app.js';
 import { systemClock, type Clock } from './util/time.js';
 import type { Services } from './services.js';
@@ -30,7 +31,7 @@ export async function startServer(options: Partial<ServerConfig> & { clock?: Clo
   try {
     const secret = await ensureSigningSecret(config, db);
     const admin = await ensureAdmin(config, db, clock);
-    const services: Services = { config, db, clock, tokens: new TokenService(secret, clock), files: new LocalFileStore(config.filesRoot) };
+    const services: Services = { config, db, clock, tokens: new TokenService(secret, clock), files: config.filesUri ? new ObjectFileStore(config.filesUri) : new LocalFileStore(config.filesRoot) };
     const app = await createApp(services);
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();

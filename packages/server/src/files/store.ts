@@ -12,6 +12,9 @@ export class UnsafePathError extends Error {
   }
 }
 
+/** A write that collides with what is there: a file where a folder is needed, or the reverse. */
+export class PathConflictError extends Error {}
+
 export interface StoredFile {
   size: number;
   mtimeMs: number;
@@ -30,25 +33,53 @@ export interface FileStore {
   deleteTree(key: string): Promise<boolean>;
 }
 
+/** Longest name one path segment may have on the file systems Cairn runs on (ext4, xfs, APFS, NTFS). */
+const MAX_SEGMENT_BYTES = 255;
+/** Longest whole key: Linux's PATH_MAX, less room for the files root itself. */
+const MAX_KEY_BYTES = 3072;
+
 /**
- * Turns a URL path (still percent-encoded) into a safe relative key: decoded exactly once, split on `/`,
- * and refused when any segment is `..`, holds a NUL or a backslash, or the result is empty. A key can
- * therefore never name anything outside the files root, whatever encoding tricks the path carried.
+ * Turns a URL path (still percent-encoded) into a safe relative key: decoded exactly once, then checked
+ * by `safeLiteralKey`. A `%252e` therefore stays the literal text `%2e`, never a dot.
  */
 export function safeKey(urlPath: string): string {
   let decoded: string;
   try {
     decoded = decodeURIComponent(urlPath);
   } catch {
-    throw new UnsafePathError('malformed percent-encoding in path');
+    throw new UnsafePathError('malformed percent-encoding or invalid UTF-8 in path');
   }
-  if (decoded.includes('\0')) throw new UnsafePathError('NUL byte in path');
-  if (decoded.includes('\\')) throw new UnsafePathError('backslash in path');
-  const segments = decoded.split('/').filter((s) => s !== '' && s !== '.');
-  if (segments.some((s) => s === '..')) throw new UnsafePathError('parent segment (..) in path');
+  return safeLiteralKey(decoded);
+}
+
+/**
+ * Checks a path that is not URL-encoded (a multipart field name, a resumable upload's metadata) and returns
+ * it as a relative key: split on `/`, empty and `.` segments dropped. Refused: NUL and other control
+ * characters, backslashes, `..` segments and segments that Unicode compatibility folding (NFKC) turns into
+ * `.`/`..` or a separator, replacement characters left by invalid UTF-8, over-long names, and an empty
+ * result. A key can therefore never name anything outside the files root, whatever tricks the path carried.
+ */
+export function safeLiteralKey(text: string): string {
+  if (/[\u0000-\u001f\u007f]/.test(text)) throw new UnsafePathError(text.includes('\0') ? 'NUL byte in path' : 'control character in path');
+  if (text.includes('\ufffd')) throw new UnsafePathError('invalid UTF-8 in path');
+  if (text.includes('\\')) throw new UnsafePathError('backslash in path');
+  const segments = text.split('/').filter((s) => s !== '' && s !== '.');
+  for (const segment of segments) {
+    if (segment === '..') throw new UnsafePathError('parent segment (..) in path');
+    const folded = segment.normalize('NFKC');
+    if (folded === '.' || folded === '..' || /[/\\]/.test(folded)) throw new UnsafePathError('path segment that folds to a dot or separator');
+    if (Buffer.byteLength(segment) > MAX_SEGMENT_BYTES) throw new UnsafePathError(`path segment longer than ${MAX_SEGMENT_BYTES} bytes`);
+  }
   if (!segments.length) throw new UnsafePathError('empty path');
-  if (segments.some((s) => Buffer.byteLength(s) > 255)) throw new UnsafePathError('path segment longer than 255 bytes');
-  return segments.join('/');
+  const key = segments.join('/');
+  if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw new UnsafePathError(`path longer than ${MAX_KEY_BYTES} bytes`);
+  return key;
+}
+
+const CONFLICT_CODES = new Set(['EEXIST', 'ENOTDIR', 'EISDIR', 'ENOTEMPTY']);
+
+function isConflict(err: unknown): boolean {
+  return CONFLICT_CODES.has((err as NodeJS.ErrnoException).code ?? '');
 }
 
 export class LocalFileStore implements FileStore {
@@ -67,15 +98,34 @@ export class LocalFileStore implements FileStore {
 
   async write(key: string, source: Readable): Promise<StoredFile> {
     const target = this.resolve(key);
-    await mkdir(path.dirname(target), { recursive: true });
-    // The partial file lives beside the target so the final rename stays on one file system.
-    const partial = path.join(path.dirname(target), `.${path.basename(target)}.${randomUUID()}.partial`);
+    await this.makeParent(target);
+    // The partial file lives beside the target so the final rename stays on one file system; its name is
+    // short so that a target name of the maximum length still leaves room for it.
+    const partial = path.join(path.dirname(target), `.cairn-${randomUUID()}.partial`);
     try {
       await pipeline(source, createWriteStream(partial, { mode: 0o640 }));
-      await rename(partial, target);
+      await this.replace(partial, target);
     } catch (err) {
       await rm(partial, { force: true });
       throw err;
+    }
+    const s = await stat(target);
+    return { size: s.size, mtimeMs: s.mtimeMs };
+  }
+
+  /**
+   * Moves a complete local file into the store under `key`: a rename when it is on the same file system
+   * (atomic, no copy), else a streamed copy through `write`. The source is gone afterwards either way.
+   */
+  async moveIn(key: string, localPath: string): Promise<StoredFile> {
+    const target = this.resolve(key);
+    await this.makeParent(target);
+    try {
+      await this.replace(localPath, target);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+      await this.write(key, createReadStream(localPath));
+      await rm(localPath, { force: true });
     }
     const s = await stat(target);
     return { size: s.size, mtimeMs: s.mtimeMs };
@@ -100,7 +150,9 @@ export class LocalFileStore implements FileStore {
       await this.pruneEmptyParents(key);
       return true;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'EISDIR') return false;
+      const code = (err as NodeJS.ErrnoException).code;
+      // EISDIR on Linux, EPERM on macOS: a folder is not "one file".
+      if (code === 'ENOENT' || code === 'EISDIR' || code === 'EPERM' || code === 'ENOTDIR') return false;
       throw err;
     }
   }
@@ -117,6 +169,24 @@ export class LocalFileStore implements FileStore {
     return true;
   }
 
+  private async makeParent(target: string): Promise<void> {
+    try {
+      await mkdir(path.dirname(target), { recursive: true });
+    } catch (err) {
+      if (isConflict(err)) throw new PathConflictError('a parent of the path is a file');
+      throw err;
+    }
+  }
+
+  private async replace(from: string, target: string): Promise<void> {
+    try {
+      await rename(from, target);
+    } catch (err) {
+      if (isConflict(err)) throw new PathConflictError('the path is a folder');
+      throw err;
+    }
+  }
+
   /** Removes folders left empty by a delete, up to the root. */
   private async pruneEmptyParents(key: string): Promise<void> {
     let dir = path.dirname(this.resolve(key));
@@ -129,4 +199,15 @@ export class LocalFileStore implements FileStore {
       dir = path.dirname(dir);
     }
   }
+}
+
+/**
+ * Moves a complete local file into any store: by rename into a local store, else streamed through
+ * `write` (an object store); the local file is removed afterwards.
+ */
+export async function moveIntoStore(store: FileStore, key: string, localPath: string): Promise<StoredFile> {
+  if (store instanceof LocalFileStore) return store.moveIn(key, localPath);
+  const stored = await store.write(key, createReadStream(localPath));
+  await rm(localPath, { force: true });
+  return stored;
 }
