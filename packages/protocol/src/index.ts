@@ -8,5 +8,6 @@ export * from './services/users.js';
 export * from './services/projects.js';
 export * from './services/tasks.js';
 export * from './services/models.js';
+export * from './services/events.js';
 export { operations, operationsByEndpoint } from './registry.js';
 export { openApiDocument } from './openapi.js';

@@ -2,6 +2,10 @@ import type { Handler } from '../api/handler.js';
 import { authHandlers } from './auth/index.js';
 import { usersHandlers } from './users/index.js';
 import { serverHandlers } from './server/index.js';
+import { tasksHandlers } from './tasks/index.js';
+import { eventsHandlers } from './events/index.js';
+import { projectsHandlers } from './projects/index.js';
+import { modelsHandlers } from './models/index.js';
 
 /** Every API handler the server serves, one module per service. */
-export const allHandlers: readonly Handler[] = [...authHandlers, ...usersHandlers, ...serverHandlers] as unknown as Handler[];
+export const allHandlers: readonly Handler[] = [...authHandlers, ...usersHandlers, ...serverHandlers, ...tasksHandlers, ...eventsHandlers, ...projectsHandlers, ...modelsHandlers] as unknown as Handler[];

@@ -1,5 +1,7 @@
 import type { Kysely, Migration } from 'kysely';
 import * as core from './0001_core.js';
+import * as events from './0002_events.js';
+import * as modelListIndexes from './0003_model_list_indexes.js';
 
 export interface MigrationContext {
   dialect: 'sqlite' | 'postgres';
@@ -16,6 +18,8 @@ type MigrationModule = { up(db: Kysely<unknown>, ctx: MigrationContext): Promise
  */
 const MODULES: Record<string, MigrationModule> = {
   '0001_core': core,
+  '0002_events': events,
+  '0003_model_list_indexes': modelListIndexes,
 };
 
 export function migrations(ctx: MigrationContext): Record<string, Migration> {
