@@ -33,6 +33,13 @@ export class ConnectionError extends CairnError {
 /** Credentials or server addresses are missing or wrong. */
 export class ConfigError extends CairnError {}
 
+/** The server answered a call with data that does not match the protocol's definition of the response. */
+export class ProtocolError extends CairnError {
+  constructor(readonly endpoint: string, readonly url: string, detail: string) {
+    super(`${endpoint} answered data that does not match the protocol: ${detail} (${url})`);
+  }
+}
+
 /** A caller passed arguments the operation cannot accept (Python's ValueError on the reference page). */
 export class UsageError extends CairnError {}
 
