@@ -1,0 +1,80 @@
+/** The part of plotly.js the app uses; plotly is loaded from its own file the first time a chart is drawn. */
+export interface PlotlyApi {
+  newPlot(el: HTMLElement, data: unknown[], layout?: Record<string, unknown>, config?: Record<string, unknown>): Promise<unknown>;
+  react(el: HTMLElement, data: unknown[], layout?: Record<string, unknown>, config?: Record<string, unknown>): Promise<unknown>;
+  purge(el: HTMLElement): void;
+  Plots: { resize(el: HTMLElement): void };
+}
+
+declare const __PLOTLY_URL__: string;
+declare global {
+  interface Window {
+    Plotly?: PlotlyApi;
+  }
+}
+
+let loading: Promise<PlotlyApi> | undefined;
+
+export function loadPlotly(): Promise<PlotlyApi> {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  loading ??= new Promise<PlotlyApi>((resolve, reject) => {
+    const script = document.createElement('script');
+    script.src = __PLOTLY_URL__;
+    script.async = true;
+    script.onload = () => (window.Plotly ? resolve(window.Plotly) : reject(new Error('plotly.js did not load')));
+    script.onerror = () => {
+      loading = undefined;
+      reject(new Error('plotly.js could not be loaded'));
+    };
+    document.head.appendChild(script);
+  });
+  return loading;
+}
+
+const LEGACY_TITLE_KEYS: Record<string, string> = { titlefont: 'font', titleside: 'side', titleposition: 'position' };
+
+/**
+ * Figures reported by ClearML's SDKs use plotly 1.x attributes that plotly 3 dropped: `title` as a
+ * plain string (for the figure, axes, colour bars, legends) and `titlefont`/`titleside`. They become
+ * `title: {text, font, side}`, everywhere in the figure, so the titles still show.
+ */
+export function upgradeTitles<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(upgradeTitles) as T;
+  if (!value || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
+    if (key === 'title' && (typeof child === 'string' || typeof child === 'number')) out.title = { ...(out.title as object), text: String(child) };
+    else if (key in LEGACY_TITLE_KEYS) out.title = { ...(out.title as object), [LEGACY_TITLE_KEYS[key]!]: upgradeTitles(child) };
+    else if (key === 'title' && child && typeof child === 'object') out.title = { ...(out.title as object), ...upgradeTitles(child) };
+    else out[key] = upgradeTitles(child);
+  }
+  return out as T;
+}
+
+/**
+ * Layout keys written as paths (`"title.text": "x"`, as ClearML's table plots send them) become
+ * nested objects, which is how `newPlot` expects them. Nested values win over flat ones they collide with.
+ */
+export function expandLayout(layout: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const paths: [string, unknown][] = [];
+  for (const [key, value] of Object.entries(layout)) {
+    if (key.includes('.')) paths.push([key, value]);
+    else out[key] = value;
+  }
+  for (const [key, value] of paths) {
+    const parts = key.split('.');
+    let node = out;
+    for (const part of parts.slice(0, -1)) {
+      const next = node[part];
+      if (next && typeof next === 'object' && !Array.isArray(next)) node = next as Record<string, unknown>;
+      else {
+        const created: Record<string, unknown> = typeof next === 'string' ? { text: next } : {};
+        node[part] = created;
+        node = created;
+      }
+    }
+    node[parts[parts.length - 1]!] = value;
+  }
+  return out;
+}
