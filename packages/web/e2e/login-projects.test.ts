@@ -2,7 +2,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { projects, tasks, models } from '@cairn/protocol';
 import type { TestServer } from '../../server/test/harness.js';
-import { assertNoErrors, launchBrowser, screenshot, settled, signIn, startWebServer, type Browser } from './support.js';
+import { assertNoErrors, launchBrowser, screenshot, settled, signIn, startWebServer, type Browser, setChecked } from './support.js';
 
 describe('web: login, logout and projects', () => {
   let server: TestServer;
@@ -43,7 +43,7 @@ describe('web: login, logout and projects', () => {
     await page.goto(`${server.url}/projects`);
     await page.waitForURL('**/login');
 
-    await page.getByLabel('Key pair').check();
+    await setChecked(page.getByLabel('Key pair'), true);
     await page.getByLabel('Access key').fill(server.accessKey);
     await page.getByLabel('Secret key').fill(server.secretKey);
     await page.getByRole('button', { name: 'Sign in' }).click();

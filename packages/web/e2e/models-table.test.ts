@@ -2,7 +2,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { models, projects } from '@cairn/protocol';
 import type { TestServer } from '../../server/test/harness.js';
-import { assertNoErrors, columnTexts, eventually, launchBrowser, screenshot, settled, signIn, startWebServer, waitForCount, type Browser } from './support.js';
+import { assertNoErrors, columnTexts, eventually, launchBrowser, screenshot, settled, signIn, startWebServer, waitForCount, type Browser, setChecked } from './support.js';
 import { addEvents, scalar } from './seed.js';
 
 /** More rows than two scroll pages of the table (50 each). */
@@ -117,7 +117,7 @@ describe('web: models table', () => {
 
     const search = page.getByRole('search');
     await search.getByRole('button', { name: 'Framework', exact: true }).click();
-    await page.getByRole('checkbox', { name: 'Keras', exact: true }).check();
+    await setChecked(page.getByRole('checkbox', { name: 'Keras', exact: true }), true);
     await page.waitForURL(/framework=Keras/);
     await page.keyboard.press('Escape');
     await eventually(async () => assert.equal((await names()).length, 40));
@@ -128,7 +128,7 @@ describe('web: models table', () => {
     await page.waitForURL((url) => !url.searchParams.has('framework'));
 
     await search.getByRole('button', { name: 'Tags', exact: true }).click();
-    await page.getByRole('checkbox', { name: 'ten', exact: true }).check();
+    await setChecked(page.getByRole('checkbox', { name: 'ten', exact: true }), true);
     await page.keyboard.press('Escape');
     await page.waitForURL(/tag=ten/);
     await eventually(async () => assert.deepEqual(await names(), Array.from({ length: 12 }, (_, i) => name(110 - i * 10))));
@@ -146,7 +146,7 @@ describe('web: models table', () => {
     await page.goto(`${server.url}/projects/*/models`);
     await settled(page);
     await page.getByRole('search').getByRole('button', { name: 'User', exact: true }).click();
-    await page.getByRole('checkbox', { name: 'alice', exact: true }).check();
+    await setChecked(page.getByRole('checkbox', { name: 'alice', exact: true }), true);
     await page.keyboard.press('Escape');
     await page.waitForURL(/user=/);
     await eventually(async () =>
@@ -164,8 +164,8 @@ describe('web: models table', () => {
     await page.goto(`${server.url}/projects/${projectA}/models`);
     await settled(page);
     await page.getByRole('search').getByRole('button', { name: 'Columns', exact: true }).click();
-    await page.getByRole('checkbox', { name: 'Metadata: score', exact: true }).check();
-    await page.getByRole('checkbox', { name: 'Metric: val / acc', exact: true }).check();
+    await setChecked(page.getByRole('checkbox', { name: 'Metadata: score', exact: true }), true);
+    await setChecked(page.getByRole('checkbox', { name: 'Metric: val / acc', exact: true }), true);
     await page.keyboard.press('Escape');
     await page.waitForURL(/col=meta%3Ascore.*col=metric/);
     await page.getByRole('button', { name: 'score', exact: true }).click();
@@ -188,7 +188,7 @@ describe('web: models table', () => {
     await settled(page);
     const row = (i: number) => page.locator(`tr[data-model-id="${ids[i]}"]`);
     const pick = async (...names: string[]) => {
-      for (const n of names) await page.getByRole('checkbox', { name: `Select ${n}`, exact: true }).check();
+      for (const n of names) await setChecked(page.getByRole('checkbox', { name: `Select ${n}`, exact: true }), true);
     };
 
     await pick(name(1), name(2));
@@ -202,14 +202,14 @@ describe('web: models table', () => {
     await page.getByRole('button', { name: 'Archive', exact: true }).click();
     await row(4).waitFor({ state: 'detached' });
     assert.ok((await server.ok(models.get_by_id, { model: ids[4]! })).model.system_tags?.includes('archived'));
-    await page.getByLabel('Archive').check();
+    await setChecked(page.getByLabel('Archive'), true);
     await page.waitForURL(/archived=1/);
     await eventually(async () => assert.deepEqual((await columnTexts(page, '.models-table', 'name')).sort(), [name(4), name(5)]));
     await pick(name(4));
     await page.getByRole('button', { name: 'Restore', exact: true }).click();
     await row(4).waitFor({ state: 'detached' });
     assert.ok(!(await server.ok(models.get_by_id, { model: ids[4]! })).model.system_tags?.includes('archived'));
-    await page.getByLabel('Archive').uncheck();
+    await setChecked(page.getByLabel('Archive'), false);
     await page.waitForURL((url) => !url.searchParams.has('archived'));
     await eventually(async () => assert.equal((await columnTexts(page, '.models-table', 'name'))[0], name(0)));
 
@@ -228,9 +228,9 @@ describe('web: models table', () => {
     for (const i of [10, 11]) assert.equal((await server.call('models.get_by_id', { model: ids[i]! })).status, 400);
 
     // Select-all picks every shown row.
-    await page.getByRole('checkbox', { name: 'Select all shown models', exact: true }).check();
+    await setChecked(page.getByRole('checkbox', { name: 'Select all shown models', exact: true }), true);
     await page.getByText('50 selected').waitFor();
-    await page.getByRole('checkbox', { name: 'Select all shown models', exact: true }).uncheck();
+    await setChecked(page.getByRole('checkbox', { name: 'Select all shown models', exact: true }), false);
     await page.close();
     assertNoErrors(browser);
   });

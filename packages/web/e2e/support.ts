@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Page, type Locator } from 'playwright-core';
 import { AUTH_COOKIE } from '@cairn/protocol';
 import { startTestServer, type TestServer } from '../../server/test/harness.js';
 
@@ -157,6 +157,16 @@ export async function eventually<T>(check: () => Promise<T>): Promise<T> {
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
   }
+}
+
+/**
+ * Sets a checkbox or radio and waits until it shows the new state. Boxes that mirror the URL (filters, the
+ * archive view) change a moment after the click, because the router applies URL updates as a transition;
+ * Playwright's `check()` looks at once and fails on a loaded machine.
+ */
+export async function setChecked(box: Locator, checked: boolean): Promise<void> {
+  if ((await box.isChecked()) !== checked) await box.click();
+  await eventually(async () => assert.equal(await box.isChecked(), checked, 'the box did not take the new state'));
 }
 
 /** Waits until `selector` matches exactly `count` elements. */

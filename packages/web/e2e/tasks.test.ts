@@ -2,7 +2,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { models, projects, tasks } from '@cairn/protocol';
 import type { TestServer } from '../../server/test/harness.js';
-import { assertNoErrors, columnTexts, eventually, launchBrowser, plotTraces, screenshot, settled, signIn, startWebServer, type Browser } from './support.js';
+import { assertNoErrors, columnTexts, eventually, launchBrowser, plotTraces, screenshot, settled, signIn, startWebServer, type Browser, setChecked } from './support.js';
 import { addEvents, plot, scalar } from './seed.js';
 
 describe('web: tasks table and task page', () => {
@@ -60,7 +60,8 @@ describe('web: tasks table and task page', () => {
     const page = await browser.newPage();
     await page.goto(`${server.url}/projects/${projectId}/tasks`);
     await settled(page);
-    assert.deepEqual((await columnTexts(page, '.tasks-table', 'name')).sort(), ['broken run', 'prepare data', 'train classifier']);
+    // The list may not have started loading when the page first settles.
+    await eventually(async () => assert.deepEqual((await columnTexts(page, '.tasks-table', 'name')).sort(), ['broken run', 'prepare data', 'train classifier']));
     const trainRow = page.locator(`tr[data-task-id="${train}"]`);
     assert.equal(await trainRow.locator('td[data-col="status"]').textContent(), 'completed');
     assert.equal(await trainRow.locator('td[data-col="type"]').textContent(), 'training');
@@ -69,7 +70,7 @@ describe('web: tasks table and task page', () => {
     await screenshot(page, 'tasks-table');
 
     await page.getByRole('search').getByRole('button', { name: 'Status', exact: true }).click();
-    await page.getByRole('checkbox', { name: 'failed', exact: true }).check();
+    await setChecked(page.getByRole('checkbox', { name: 'failed', exact: true }), true);
     await page.keyboard.press('Escape');
     await page.waitForURL(/status=failed/);
     await eventually(async () => assert.deepEqual(await columnTexts(page, '.tasks-table', 'name'), ['broken run']));

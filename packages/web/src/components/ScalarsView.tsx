@@ -41,9 +41,14 @@ function chartsOf(histogram: ScalarHistogram, xAxis: XAxis, weight: number) {
 export function ScalarsView({ entity, modelEvents }: { entity: string; modelEvents: boolean }) {
   const [xAxis, setXAxis] = useState<XAxis>('iter');
   const [weight, setWeight] = useState(0);
-  const histogram = useQuery((signal) => scalarHistogram(entity, modelEvents, xAxis, signal), [entity, modelEvents, xAxis]);
+  // The fetched series remembers its axis: until the refetch for a new axis lands, the old series keeps its own axis
+  // (iterations drawn as dates would show 1970).
+  const histogram = useQuery(
+    async (signal) => ({ xAxis, series: await scalarHistogram(entity, modelEvents, xAxis, signal) }),
+    [entity, modelEvents, xAxis],
+  );
   const values = useQuery((signal) => singleValues(entity, modelEvents, signal), [entity, modelEvents]);
-  const charts = useMemo(() => (histogram.data ? chartsOf(histogram.data, xAxis, weight) : []), [histogram.data, xAxis, weight]);
+  const charts = useMemo(() => (histogram.data ? chartsOf(histogram.data.series, histogram.data.xAxis, weight) : []), [histogram.data, weight]);
 
   return (
     <div className="scalars">
