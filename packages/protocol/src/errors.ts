@@ -41,6 +41,9 @@ export const ERRORS = {
   multiple_default_queues: [400, 708, 'More than one queue is tagged as the default queue for this company'],
   data_validation_error: [400, 800, 'Data validation error'],
   expected_unique_data: [400, 801, 'Value combination already exists (unique field already contains this value)'],
+  invalid_worker_id: [400, 1001, 'Invalid worker id'],
+  worker_registration_failed: [400, 1002, 'Worker registration failed'],
+  worker_not_registered: [400, 1004, 'Worker is not registered'],
   invalid_scroll_id: [400, 1104, 'Invalid scroll id'],
   // 301: removed for the requested API version
   not_supported: [301, 1, 'this endpoint is no longer supported for the requested API version'],

@@ -9,5 +9,7 @@ export * from './services/projects.js';
 export * from './services/tasks.js';
 export * from './services/models.js';
 export * from './services/events.js';
+export * from './services/queues.js';
+export * from './services/workers.js';
 export { operations, operationsByEndpoint } from './registry.js';
 export { openApiDocument } from './openapi.js';

@@ -12,4 +12,9 @@ export interface Services {
   readonly tokens: TokenService;
   /** Where the file server keeps files; also used to delete a model's weights. */
   readonly files: FileStore;
+  /**
+   * The base URLs clients reach this server at (`publicUrl`, `http://host:port` and its loopback names), its
+   * file server being `<base>/files/`. Known once the server listens; `startServer` sets them then.
+   */
+  baseUrls: readonly string[];
 }

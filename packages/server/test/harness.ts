@@ -61,6 +61,25 @@ export interface TestServer {
   restart(): Promise<TestServer>;
 }
 
+/**
+ * PostgreSQL advisory lock taken shared while a test server starts and exclusively to drop a test schema: Kysely's
+ * migrator lists the tables of every schema in the database, and that listing fails when a schema is dropped
+ * under it.
+ */
+const SCHEMA_LOCK_KEY = 4_242_001;
+
+/** Runs `fn` holding the schema lock on a connection of its own (ending the session releases it). */
+async function withSchemaLock<T>(mode: 'shared' | 'exclusive', fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: process.env.CAIRN_TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(mode === 'shared' ? 'select pg_advisory_lock_shared($1)' : 'select pg_advisory_lock($1)', [SCHEMA_LOCK_KEY]);
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
 export async function startTestServer(
   options: { dialect?: TestDialect; clock?: Clock; config?: Partial<ServerConfig>; reuse?: { dataDir: string; pgSchema?: string } } = {},
 ): Promise<TestServer> {
@@ -69,8 +88,8 @@ export async function startTestServer(
   const pgSchema = options.reuse ? options.reuse.pgSchema : dialect === 'postgres' ? `t_${randomBytes(6).toString('hex')}` : undefined;
   if (dialect === 'postgres' && !process.env.CAIRN_TEST_DATABASE_URL) throw new Error('CAIRN_TEST_DATABASE_URL is not set');
   let server: RunningServer;
-  try {
-    server = await startServer({
+  const start = () =>
+    startServer({
       host: '127.0.0.1',
       port: 0,
       dataDir,
@@ -80,8 +99,13 @@ export async function startTestServer(
       clock: options.clock,
       ...options.config,
     });
+  try {
+    server = dialect === 'postgres' ? await withSchemaLock('shared', start) : await start();
   } catch (err) {
-    if (pgSchema && !options.reuse) await dropSchema(pgSchema);
+    if (!options.reuse) {
+      if (pgSchema) await dropSchema(pgSchema);
+      rmSync(dataDir, { recursive: true, force: true });
+    }
     throw err;
   }
   const reused = options.reuse ? readCredentialsFile(dataDir) : undefined;
@@ -194,11 +218,5 @@ export function readCredentialsFile(dataDir: string): { access_key: string; secr
 }
 
 async function dropSchema(schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString: process.env.CAIRN_TEST_DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(`drop schema if exists "${schema}" cascade`);
-  } finally {
-    await client.end();
-  }
+  await withSchemaLock('exclusive', (client) => client.query(`drop schema if exists "${schema}" cascade`));
 }

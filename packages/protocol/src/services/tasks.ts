@@ -125,8 +125,12 @@ const StatusChange = {
   status_message: z.string().nullish(),
 };
 
-/** What deleting or resetting a task did to its children and output models; `urls` only when asked. */
+/**
+ * What deleting or resetting a task did to its events, children and output models; `urls` only when asked.
+ * `events` is events.delete_for_task's answer (optional: not every server version sends it).
+ */
 const CleanupCounts = {
+  events: z.looseObject({ deleted: z.number().int().optional() }).optional(),
   deleted_models: z.number().int(),
   updated_children: z.number().int(),
   updated_models: z.number().int(),
@@ -144,6 +148,21 @@ const DeleteOptions = {
   delete_output_models: z.boolean().nullish(),
   delete_external_artifacts: z.boolean().nullish(),
   include_pipeline_steps: z.boolean().nullish(),
+};
+
+const EnqueueOptions = {
+  queue: z.string().nullish(),
+  /** A queue name; a missing queue of that name is created (2.19). */
+  queue_name: z.string().nullish(),
+  /** Also answer whether a live worker serves the queue (2.22). */
+  verify_watched_queue: z.boolean().nullish(),
+  /** Record the queue in `execution.queue` (default true). */
+  update_execution_queue: z.boolean().nullish(),
+};
+const DequeueOptions = {
+  remove_from_all_queues: z.boolean().nullish(),
+  /** The status to return to instead of the one the task was enqueued from (2.26). */
+  new_status: z.string().nullish(),
 };
 
 const TasksQuery = ListQuery.extend({
@@ -355,5 +374,53 @@ export const tasks = {
     summary: 'Abort several tasks.',
     request: BatchStatus,
     response: batchResponse(BatchUpdated),
+  }),
+  enqueue: op({
+    endpoint: 'tasks.enqueue',
+    summary: 'Put the task in a queue (by id, by name creating it, or the default queue) and mark it queued.',
+    request: z.object({ ...StatusChange, ...EnqueueOptions }),
+    response: UpdateResponse.extend({ queued: z.number().int(), queue_watched: z.boolean().optional() }),
+  }),
+  dequeue: op({
+    endpoint: 'tasks.dequeue',
+    summary: 'Take a queued task out of its queue; it returns to the status it was enqueued from (or created).',
+    request: z.object({ ...StatusChange, ...DequeueOptions }),
+    response: UpdateResponse.extend({ dequeued: z.number().int() }),
+  }),
+  enqueue_many: op({
+    endpoint: 'tasks.enqueue_many',
+    minVersion: '2.13',
+    summary: 'Enqueue several tasks into one queue.',
+    request: BatchStatus.extend(EnqueueOptions),
+    response: batchResponse({ queued: z.boolean(), ...BatchUpdated, queue_watched: z.boolean().optional() }),
+  }),
+  dequeue_many: op({
+    endpoint: 'tasks.dequeue_many',
+    minVersion: '2.13',
+    summary: 'Dequeue several tasks.',
+    request: BatchStatus.extend(DequeueOptions),
+    response: batchResponse({ dequeued: z.boolean(), ...BatchUpdated }),
+  }),
+  clone: op({
+    endpoint: 'tasks.clone',
+    minVersion: '2.5',
+    summary: 'A new task (status created) with the source task\'s script, execution, parameters, configuration and input models.',
+    request: z.object({
+      task: Id,
+      new_task_name: z.string().nullish(),
+      new_task_comment: z.string().nullish(),
+      new_task_tags: StringList.nullish(),
+      new_task_system_tags: StringList.nullish(),
+      new_task_parent: z.string().nullish(),
+      new_task_project: z.string().nullish(),
+      new_task_hyperparams: z.record(z.string(), z.record(z.string(), ParamsItem)).nullish(),
+      new_task_configuration: z.record(z.string(), ConfigurationItem).nullish(),
+      execution_overrides: Execution.nullish(),
+      validate_references: z.boolean().nullish(),
+      new_project_name: z.string().nullish(),
+      new_task_input_models: z.array(z.object({ name: z.string(), model: z.string() })).nullish(),
+      new_task_container: Container.nullish(),
+    }),
+    response: z.object({ id: Id, new_project: z.object({ id: z.string(), name: z.string() }).optional() }),
   }),
 };

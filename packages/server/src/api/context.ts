@@ -26,6 +26,8 @@ export interface CallContext {
   readonly user: string;
   readonly worker: string | undefined;
   readonly remoteAddress: string;
+  /** The `Host` header of the call: this server as the caller reaches it. */
+  readonly requestHost?: string;
   readonly db: Db;
   readonly services: Services;
   readonly log: FastifyBaseLogger;

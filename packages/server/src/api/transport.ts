@@ -122,6 +122,7 @@ async function handleCall(req: FastifyRequest, reply: FastifyReply, router: Rout
       user: identity.user,
       worker,
       remoteAddress: req.ip,
+      requestHost: req.headers.host,
       db: services.db,
       services,
       log: req.log,

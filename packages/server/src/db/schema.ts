@@ -1,4 +1,4 @@
-import type { ColumnType } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 /**
  * Table shapes. JSON columns are `text` on SQLite and `jsonb` on PostgreSQL: written as JSON text,
@@ -129,6 +129,45 @@ export interface ModelsTable {
   weights_size: number | null;
 }
 
+export interface QueuesTable {
+  id: string;
+  company: string;
+  user: string | null;
+  name: string;
+  display_name: string | null;
+  created: string;
+  last_update: string;
+  tags: Json;
+  system_tags: Json;
+  metadata: Json;
+}
+
+export interface QueueEntriesTable {
+  seq: Generated<number>;
+  company: string;
+  queue: string;
+  task: string;
+  added: string;
+}
+
+export interface WorkersTable {
+  company: string;
+  user: string;
+  id: string;
+  ip: string | null;
+  queues: Json;
+  queue: string | null;
+  task: string | null;
+  project: string | null;
+  tags: Json;
+  system_tags: Json;
+  register_time: string;
+  register_timeout: number;
+  last_activity_time: string;
+  last_report_time: string | null;
+  expires: number;
+}
+
 export interface Schema {
   companies: CompaniesTable;
   users: UsersTable;
@@ -139,4 +178,7 @@ export interface Schema {
   projects: ProjectsTable;
   tasks: TasksTable;
   models: ModelsTable;
+  queues: QueuesTable;
+  queue_entries: QueueEntriesTable;
+  workers: WorkersTable;
 }

@@ -6,6 +6,8 @@ import { tasksHandlers } from './tasks/index.js';
 import { eventsHandlers } from './events/index.js';
 import { projectsHandlers } from './projects/index.js';
 import { modelsHandlers } from './models/index.js';
+import { queuesHandlers } from './queues/index.js';
+import { workersHandlers } from './workers/index.js';
 
 /** Every API handler the server serves, one module per service. */
-export const allHandlers: readonly Handler[] = [...authHandlers, ...usersHandlers, ...serverHandlers, ...tasksHandlers, ...eventsHandlers, ...projectsHandlers, ...modelsHandlers] as unknown as Handler[];
+export const allHandlers: readonly Handler[] = [...authHandlers, ...usersHandlers, ...serverHandlers, ...tasksHandlers, ...eventsHandlers, ...projectsHandlers, ...modelsHandlers, ...queuesHandlers, ...workersHandlers] as unknown as Handler[];

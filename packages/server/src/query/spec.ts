@@ -58,7 +58,7 @@ export interface PathRule {
 export interface EntitySpec {
   /** Singular name used in messages ("model"). */
   readonly name: string;
-  readonly table: 'models' | 'tasks' | 'projects';
+  readonly table: 'models' | 'tasks' | 'projects' | 'queues';
   readonly fields: Readonly<Record<string, FieldSpec>>;
   readonly paths: readonly PathRule[];
   /** Fields computed by the handler (`stats`, `sub_projects`, ...): accepted in `only_fields`, never selected. */

@@ -2,6 +2,7 @@ import type { Kysely, Migration } from 'kysely';
 import * as core from './0001_core.js';
 import * as events from './0002_events.js';
 import * as modelListIndexes from './0003_model_list_indexes.js';
+import * as queuesWorkers from './0004_queues_workers.js';
 
 export interface MigrationContext {
   dialect: 'sqlite' | 'postgres';
@@ -20,6 +21,7 @@ const MODULES: Record<string, MigrationModule> = {
   '0001_core': core,
   '0002_events': events,
   '0003_model_list_indexes': modelListIndexes,
+  '0004_queues_workers': queuesWorkers,
 };
 
 export function migrations(ctx: MigrationContext): Record<string, Migration> {

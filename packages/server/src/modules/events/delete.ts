@@ -2,7 +2,7 @@ import { events } from '@cairn/protocol';
 import { defineHandler } from '../../api/handler.js';
 import { ApiError, apiError } from '../../api/errors.js';
 import type { Db } from '../../db/database.js';
-import { eventsDb } from './store.js';
+import { ID_CHUNK, chunks, eventsDb } from './store.js';
 
 /**
  * Deletes every event of one task or model. For the modules that delete or reset tasks and models;
@@ -16,6 +16,21 @@ export async function deleteEntityEvents(db: Db, company: string, entityId: stri
     .where('model_event', '=', modelEvent ? 1 : 0)
     .executeTakeFirst();
   return Number(result.numDeletedRows);
+}
+
+/** `deleteEntityEvents` for several tasks or models at once (a project's contents); returns how many events went. */
+export async function deleteEntitiesEvents(db: Db, company: string, entityIds: readonly string[], modelEvent: boolean): Promise<number> {
+  let deleted = 0;
+  for (const ids of chunks([...new Set(entityIds)], ID_CHUNK)) {
+    const result = await eventsDb(db)
+      .deleteFrom('events')
+      .where('company', '=', company)
+      .where('task', 'in', ids)
+      .where('model_event', '=', modelEvent ? 1 : 0)
+      .executeTakeFirst();
+    deleted += Number(result.numDeletedRows);
+  }
+  return deleted;
 }
 
 /** ClearML answers a locked entity with its invalid-id error and this message. */

@@ -7,7 +7,7 @@ import { getMultiTaskPlots, getTaskPlots, plots } from './plots.js';
 import { getTaskEvents, scalarMetricsIterRaw } from './task-events.js';
 import { getUniqueMetricVariants } from './unique-metric-variants.js';
 
-export { deleteEntityEvents } from './delete.js';
+export { deleteEntityEvents, deleteEntitiesEvents } from './delete.js';
 
 /** The events service (clearml-api.md §2.5) and the project metric listing built on its summaries. */
 export const eventsHandlers = [

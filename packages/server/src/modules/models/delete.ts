@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { models } from '@cairn/protocol';
 import type { CallContext } from '../../api/context.js';
+import type { Services } from '../../services.js';
 import { apiError } from '../../api/errors.js';
 import { defineHandler } from '../../api/handler.js';
 import { safeKey } from '../../files/store.js';
@@ -8,6 +9,7 @@ import { deleteExternalObject } from '../../files/external.js';
 import { fromJson, isPlainObject, toJson } from '../../util/json.js';
 import { isoDate } from '../../util/time.js';
 import { Dialect } from '../../query/index.js';
+import { deleteEntityEvents } from '../events/index.js';
 import { runBatch } from './batch.js';
 import { DELETED_PREFIX, loadWritableModel, type ModelRow } from './common.js';
 
@@ -29,6 +31,7 @@ interface DeleteOptions {
  * - a published creating task: 400/206 without force; with force its output entry becomes `__DELETED__<id>`
  *   and `output.error` says when the model was deleted;
  * - an unpublished creating task: the output entry is removed.
+ * The model's events go in the same transaction.
  * The weights are deleted too when they live on this server's file server or in an object store (`delete_external_artifacts`).
  */
 export async function deleteModel(ctx: CallContext, id: string, options: DeleteOptions): Promise<{ deleted: boolean; url: string }> {
@@ -71,6 +74,7 @@ export async function deleteModel(ctx: CallContext, id: string, options: DeleteO
       }
     }
     await db.kysely.deleteFrom('models').where('id', '=', id).where('company', '=', ctx.company).execute();
+    await deleteEntityEvents(db, ctx.company, id, true);
     return model;
   });
   if (options.deleteExternalArtifacts !== false) await deleteOwnWeights(ctx, model);
@@ -94,14 +98,15 @@ async function deleteOwnWeights(ctx: CallContext, model: Pick<ModelRow, 'uri'>):
   }
 }
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+/** What tells this server's URLs: its own base URLs and the host the current caller used. */
+type OwnUrls = { services: Pick<Services, 'baseUrls'>; requestHost?: string };
 
 /**
- * The file-store key of a URI served by this server (`http(s)://<this host>/files/<key>`), else undefined.
- * "This host" is the configured public URL's host, or the listening host and port (any loopback name).
- * With an ephemeral port (0) the actual port is not known here, so any loopback port counts.
+ * The file-store key of a URI served by this server's file server (`<base>/files/<key>`), else undefined.
+ * The bases are the server's own URLs (its public URL, the address it listens on) and the host the
+ * current caller reached it at, so a file of another server on the same machine never matches.
  */
-export function ownFileKey(ctx: CallContext, uri: string | null | undefined): string | undefined {
+export function ownFileKey(ctx: OwnUrls, uri: string | null | undefined): string | undefined {
   if (!uri) return undefined;
   let url: URL;
   try {
@@ -110,28 +115,30 @@ export function ownFileKey(ctx: CallContext, uri: string | null | undefined): st
     return undefined;
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
-  if (!url.pathname.startsWith('/files/')) return undefined;
-  if (!isOwnHost(ctx, url)) return undefined;
-  try {
-    return safeKey(url.pathname.slice('/files/'.length));
-  } catch {
-    return undefined;
-  }
-}
-
-function isOwnHost(ctx: CallContext, url: URL): boolean {
-  const { config } = ctx.services;
-  if (config.publicUrl) {
+  for (const base of ownFilesBases(ctx)) {
+    if (url.origin !== base.origin || !url.pathname.startsWith(base.pathname)) continue;
     try {
-      if (new URL(config.publicUrl).host === url.host) return true;
+      return safeKey(url.pathname.slice(base.pathname.length));
     } catch {
-      // An unparsable public URL matches nothing.
+      return undefined;
     }
   }
-  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
-  const hostnames = new Set([...LOOPBACK_HOSTS, config.host]);
-  if (!hostnames.has(url.hostname)) return false;
-  return config.port === 0 ? LOOPBACK_HOSTS.has(url.hostname) : port === String(config.port);
+  return undefined;
+}
+
+/** `<base>/files/` for each URL this server is reached at; the caller's host with either scheme (a proxy may end TLS). */
+function ownFilesBases(ctx: OwnUrls): URL[] {
+  const bases = [...ctx.services.baseUrls];
+  if (ctx.requestHost) bases.push(`http://${ctx.requestHost}`, `https://${ctx.requestHost}`);
+  const out: URL[] = [];
+  for (const base of bases) {
+    try {
+      out.push(new URL(`${base.replace(/\/+$/, '')}/files/`));
+    } catch {
+      // A malformed Host header or public URL names no base.
+    }
+  }
+  return out;
 }
 
 /** models.delete */

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { operations, type Model } from '@cairn/protocol';
 import { startTestServer, testDialects, type TestServer } from '../../../test/harness.js';
+import { addScalarEvents, storedEventCount } from '../events/test-support.js';
 
 const { models, projects, tasks } = operations;
 const SHA = 'a'.repeat(64);
@@ -195,6 +196,26 @@ for (const dialect of testDialects()) {
       assert.equal(forced.published_task?.id, fresh);
     });
 
+    it('set_ready and publish_many publish the creating task without publishing its other output models', async () => {
+      for (const many of [false, true]) {
+        const task = await newTask(many ? 'publish_many run' : 'set_ready run');
+        const chosen = await create({ ready: false, task });
+        const last = await create({ ready: false, task });
+        await s.ok(tasks.add_or_update_model, { task, name: 'chosen', model: chosen, type: 'output' });
+        await s.ok(tasks.add_or_update_model, { task, name: 'last', model: last, type: 'output' });
+        await s.ok(tasks.started, { task });
+        await s.ok(tasks.stopped, { task });
+        if (many) {
+          const res = await s.ok(models.publish_many, { ids: [chosen] });
+          assert.equal(res.succeeded[0]?.published_task?.id, task);
+        } else {
+          assert.equal((await s.ok(models.set_ready, { model: chosen })).published_task?.id, task);
+        }
+        assert.equal((await taskModels(task)).status, 'published');
+        assert.deepEqual([(await get(chosen)).ready, (await get(last)).ready], [true, false], 'only the model asked for is published');
+      }
+    });
+
     it('publish_many reports failures per id', async () => {
       const a = await create({ ready: false });
       const b = await create({ ready: true });
@@ -254,6 +275,25 @@ for (const dialect of testDialects()) {
       await s.ok(tasks.add_or_update_model, { task, name: 'two', model: keep, type: 'output' });
       await s.ok(models.delete, { model: id });
       assert.deepEqual((await taskModels(task)).models?.output?.map((e) => e.model), [keep]);
+    });
+
+    it("delete and delete_many remove the model's events; a refused delete keeps them", async () => {
+      const one = await create({ ready: false });
+      const two = await create({ ready: false });
+      const used = await create({ ready: false });
+      await addScalarEvents(s, one, 3, true);
+      await addScalarEvents(s, two, 2, true);
+      await addScalarEvents(s, used, 4, true);
+      const consumer = await newTask('event consumer');
+      await addScalarEvents(s, consumer, 2);
+      await s.ok(models.delete, { model: one });
+      assert.deepEqual([await storedEventCount(s, one, true), await storedEventCount(s, two, true), await storedEventCount(s, consumer)], [0, 2, 2]);
+
+      await s.ok(tasks.add_or_update_model, { task: consumer, name: 'in', model: used, type: 'input' });
+      const res = await s.ok(models.delete_many, { ids: [two, used] });
+      assert.deepEqual(res.succeeded.map((r) => r.id), [two]);
+      assert.deepEqual(res.failed.map((f) => f.error.codes), [[400, 205]]);
+      assert.deepEqual([await storedEventCount(s, two, true), await storedEventCount(s, used, true)], [0, 4]);
     });
 
     it('delete removes weights stored on this file server, never files of other hosts', async () => {

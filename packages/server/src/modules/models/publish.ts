@@ -23,7 +23,8 @@ async function publishModel(ctx: CallContext, id: string, options: PublishOption
   if (model.task && options.publishTask !== false) {
     const task = await ctx.db.kysely.selectFrom('tasks').select(['id', 'status']).where('id', '=', model.task).where('company', '=', ctx.company).executeTakeFirst();
     if (task && task.status !== 'published') {
-      published_task = { id: task.id, data: await publishTask(ctx, task.id, { force: options.forcePublishTask ?? false }) };
+      // ClearML publishes the creating task without touching its models: its last output may be another model.
+      published_task = { id: task.id, data: await publishTask(ctx, task.id, { force: options.forcePublishTask ?? false, publishModel: false }) };
     }
   }
   const now = isoDate(ctx.services.clock.now());

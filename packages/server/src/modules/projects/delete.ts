@@ -8,6 +8,7 @@ import { isoDate } from '../../util/time.js';
 import { Dialect, type Sql } from '../../query/index.js';
 import { ARCHIVED_TAG, DELETED_PREFIX } from '../models/common.js';
 import { ownFileKey } from '../models/delete.js';
+import { deleteEntitiesEvents } from '../events/index.js';
 import { loadWritableProject } from './update.js';
 import { withSubprojects } from './tree.js';
 
@@ -18,8 +19,8 @@ interface ModelEntry {
 /**
  * projects.delete (with its sub-projects). Without `force`, non-archived tasks (400/402) or models
  * (400/405) in the tree refuse the delete. Without `delete_contents` the contents move to the root;
- * with it they are deleted, and tasks and models outside the tree that point at them are fixed up as
- * ClearML does (`__DELETED__` input models, detached creating tasks and parents).
+ * with it they are deleted with their events, and tasks and models outside the tree that point at them are
+ * fixed up as ClearML does (`__DELETED__` input models, detached creating tasks and parents).
  */
 export const deleteProject = defineHandler(projects.delete, async (ctx, req) => {
   const result = await ctx.db.transaction(async (db) => {
@@ -67,6 +68,7 @@ export const deleteProject = defineHandler(projects.delete, async (ctx, req) => 
         }
         const res = await db.kysely.deleteFrom('models').where('company', '=', ctx.company).where('project', 'in', ids).executeTakeFirst();
         deletedModels = Number(res.numDeletedRows);
+        await deleteEntitiesEvents(db, ctx.company, models.map((m) => m.id), true);
         modelUrls.push(...models.map((m) => m.uri).filter(Boolean));
       }
       const tasks = await db.kysely.selectFrom('tasks').select(['id', 'execution']).where('company', '=', ctx.company).where('project', 'in', ids).execute();
@@ -77,6 +79,7 @@ export const deleteProject = defineHandler(projects.delete, async (ctx, req) => 
         for (const task of tasks) artifactUrls.push(...outputArtifactUrls(task.execution));
         const res = await db.kysely.deleteFrom('tasks').where('company', '=', ctx.company).where('project', 'in', ids).executeTakeFirst();
         deletedTasks = Number(res.numDeletedRows);
+        await deleteEntitiesEvents(db, ctx.company, tasks.map((t) => t.id), false);
       }
     }
     const deleted = await db.kysely.deleteFrom('projects').where('company', '=', ctx.company).where('id', 'in', ids).executeTakeFirst();

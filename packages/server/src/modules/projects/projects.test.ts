@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { operations, type Project } from '@cairn/protocol';
 import { startTestServer, testDialects, type TestServer } from '../../../test/harness.js';
+import { addScalarEvents, storedEventCount } from '../events/test-support.js';
 
 const { models, projects, tasks } = operations;
 
@@ -160,6 +161,30 @@ for (const dialect of testDialects()) {
       assert.equal(r.parent, undefined);
       assert.equal((await s.ok(models.get_by_id, { model: survivorModel })).model.task, undefined);
       assert.deepEqual(code(await s.fails(tasks.get_by_id, { task })), [400, 101]);
+    });
+
+    it('delete with delete_contents deletes the events of its tasks and models (sub-projects too), not those outside', async () => {
+      const doomed = await create('Eventful');
+      const child = await create('Eventful/child');
+      const outside = await create('Eventless');
+      const task = (await s.ok(tasks.create, { name: 'doomed run', type: 'training', project: doomed })).id;
+      const childTask = (await s.ok(tasks.create, { name: 'child run', type: 'training', project: child })).id;
+      const model = (await s.ok(models.create, { name: 'doomed weights', uri: '', project: child, ready: false })).id;
+      const keptTask = (await s.ok(tasks.create, { name: 'kept run', type: 'training', project: outside })).id;
+      const keptModel = (await s.ok(models.create, { name: 'kept weights', uri: '', project: outside, ready: false })).id;
+      await addScalarEvents(s, task, 2);
+      await addScalarEvents(s, childTask, 3);
+      await addScalarEvents(s, model, 4, true);
+      await addScalarEvents(s, keptTask, 1);
+      await addScalarEvents(s, keptModel, 1, true);
+      const res = await s.ok(projects.delete, { project: doomed, force: true, delete_contents: true });
+      assert.deepEqual([res.deleted, res.deleted_tasks, res.deleted_models], [2, 2, 1]);
+      assert.deepEqual([await storedEventCount(s, task), await storedEventCount(s, childTask), await storedEventCount(s, model, true)], [0, 0, 0]);
+      assert.deepEqual([await storedEventCount(s, keptTask), await storedEventCount(s, keptModel, true)], [1, 1]);
+
+      const res2 = await s.ok(projects.delete, { project: outside, force: true });
+      assert.equal(res2.disassociated_tasks, 1);
+      assert.deepEqual([await storedEventCount(s, keptTask), await storedEventCount(s, keptModel, true)], [1, 1], 'without delete_contents the contents keep their events');
     });
 
     it('public projects are readable, not writable', async () => {

@@ -5,6 +5,7 @@ import { operations } from '@cairn/protocol';
 import { startTestServer, testDialects, type TestServer } from '../../../test/harness.js';
 import { changeTaskStatus } from './status.js';
 import { callContext, newModel, newProject, newTask, taskRow } from './test-support.js';
+import { addScalarEvents, storedEventCount } from '../events/test-support.js';
 
 const T = operations.tasks;
 const M = operations.models;
@@ -120,12 +121,49 @@ for (const dialect of testDialects()) {
       const draft = await newModel(s, { task: parent });
       now += 1000;
       const res = await s.ok(T.delete, { task: parent });
-      assert.deepEqual(res, { deleted: true, deleted_models: 1, updated_children: 1, updated_models: 0 });
+      assert.deepEqual(res, { deleted: true, events: { deleted: 0 }, deleted_models: 1, updated_children: 1, updated_models: 0 });
       const gone = await s.fails(T.get_by_id, { task: parent });
       assert.deepEqual([gone.result_code, gone.result_subcode], [400, 101]);
       assert.equal((await s.ok(T.get_by_id, { task: child })).task.parent, `__DELETED__${parent}`);
       assert.equal(await modelExists(draft), false);
       assert.equal((await s.ok(operations.projects.get_by_id, { project })).project.last_update, iso());
+    });
+
+    it('reset and delete remove the events of the task and of the draft models they delete, and count them', async () => {
+      const bystander = await newTask(s, { name: 'bystander' });
+      await addScalarEvents(s, bystander, 2);
+      const run = async (name: string) => {
+        const id = await newTask(s, { name });
+        await s.ok(T.started, { task: id });
+        const draft = await newModel(s, { task: id });
+        const kept = await newModel(s, { task: id });
+        await s.ok(T.add_or_update_model, { task: id, name: 'draft', model: draft, type: 'output' });
+        await addScalarEvents(s, id, 3);
+        await addScalarEvents(s, draft, 2, true);
+        await addScalarEvents(s, kept, 1, true);
+        await s.ok(operations.models.set_ready, { model: kept, publish_task: false });
+        return { id, draft, kept };
+      };
+      const counts = async (t: { id: string; draft: string; kept: string }) => [await storedEventCount(s, t.id), await storedEventCount(s, t.draft, true), await storedEventCount(s, t.kept, true)];
+
+      const reset = await run('reset run');
+      const refused = await s.fails(T.reset, { task: reset.id });
+      assert.deepEqual([refused.result_code, refused.result_subcode], [400, 123], 'a published output model refuses the reset without force');
+      assert.deepEqual(await counts(reset), [3, 2, 1], 'a refused reset keeps every event');
+      assert.deepEqual((await s.ok(T.reset, { task: reset.id, force: true })).events, { deleted: 3 });
+      assert.deepEqual(await counts(reset), [0, 0, 1], 'the published model is kept with its events');
+
+      const deleted = await run('delete run');
+      assert.deepEqual((await s.ok(T.delete, { task: deleted.id, force: true })).events, { deleted: 3 });
+      assert.deepEqual(await counts(deleted), [0, 0, 1]);
+
+      const many = [await run('reset_many run'), await run('delete_many run')];
+      const resetMany = await s.ok(T.reset_many, { ids: [many[0]!.id], force: true });
+      assert.deepEqual(resetMany.succeeded.map((r) => r.events), [{ deleted: 3 }]);
+      const deleteMany = await s.ok(T.delete_many, { ids: [many[1]!.id], force: true });
+      assert.deepEqual(deleteMany.succeeded.map((r) => r.events), [{ deleted: 3 }]);
+      for (const t of many) assert.deepEqual(await counts(t), [0, 0, 1]);
+      assert.equal(await storedEventCount(s, bystander), 2, "other tasks' events stay");
     });
 
     it('delete refuses a task that is neither created nor archived unless forced (400/123)', async () => {
@@ -174,6 +212,7 @@ for (const dialect of testDialects()) {
       const res = await s.ok(T.delete, { task: id, delete_output_models: false, return_file_urls: true });
       assert.deepEqual(res, {
         deleted: true,
+        events: { deleted: 0 },
         deleted_models: 0,
         updated_children: 0,
         updated_models: 1,

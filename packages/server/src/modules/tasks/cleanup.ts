@@ -3,9 +3,12 @@ import type { CallContext } from '../../api/context.js';
 import { apiError } from '../../api/errors.js';
 import { deleteExternalObject } from '../../files/external.js';
 import { ownFileKey } from '../models/delete.js';
+import { deleteEntitiesEvents, deleteEntityEvents } from '../events/index.js';
 import { DELETED_PREFIX, artifactsToList, readDict, readModels, type TaskRow } from './record.js';
 
 export interface CleanupResult {
+  /** What happened to the task's events (ClearML answers with events.delete_for_task's response). */
+  events: { deleted: number };
   deleted_models: number;
   updated_children: number;
   updated_models: number;
@@ -49,7 +52,7 @@ async function modelsUsedAsInput(ctx: CallContext, modelIds: string[]): Promise<
  * What deleting or resetting a task does to what it produced (ClearML's task cleanup):
  * without force, published children or published output models refuse it (400/123). Draft output
  * models are deleted unless another task uses them as input (those only lose their task);
- * published ones are kept and detached.
+ * published ones are kept and detached. The task's events and those of the deleted models go too.
  */
 export async function cleanupTask(ctx: CallContext, task: TaskRow, options: CleanupOptions): Promise<Cleanup> {
   const { kysely } = ctx.db;
@@ -80,12 +83,12 @@ export async function cleanupTask(ctx: CallContext, task: TaskRow, options: Clea
   const drafts = [...models.values()].filter((m) => !m.ready);
   const inUse = await modelsUsedAsInput(ctx, drafts.map((m) => m.id));
 
-  const result: CleanupResult = { deleted_models: 0, updated_children: 0, updated_models: 0 };
+  const events = { deleted: await deleteEntityEvents(ctx.db, ctx.company, task.id, false) };
+  const result: CleanupResult = { events, deleted_models: 0, updated_children: 0, updated_models: 0 };
   const deletable = options.deleteOutputModels ? drafts.filter((m) => !inUse.has(m.id)) : [];
   const modelUrls = [...new Set(deletable.filter((m) => m.uri).map((m) => m.uri))];
   const artifacts = artifactsToList(readDict(task.execution).artifacts);
   const artifactUrls = [...new Set(artifacts.filter((a) => (a.mode ?? 'output') === 'output' && a.uri).map((a) => String(a.uri)))];
-  // Task events are cleaned up by the events service.
   if (options.returnFileUrls) result.urls = { model_urls: modelUrls, event_urls: [], artifact_urls: artifactUrls };
 
   const deletedRef = `${DELETED_PREFIX}${task.id}`;
@@ -99,6 +102,7 @@ export async function cleanupTask(ctx: CallContext, task: TaskRow, options: Clea
     if (deletable.length) {
       const deleted = await kysely.deleteFrom('models').where('company', '=', ctx.company).where('id', 'in', deletable.map((m) => m.id)).executeTakeFirst();
       result.deleted_models = Number(deleted.numDeletedRows);
+      await deleteEntitiesEvents(ctx.db, ctx.company, deletable.map((m) => m.id), true);
     }
     if (inUse.size) await kysely.updateTable('models').set({ task: null }).where('company', '=', ctx.company).where('id', 'in', [...inUse]).execute();
   } else {

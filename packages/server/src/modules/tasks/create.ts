@@ -1,15 +1,14 @@
 import { tasks } from '@cairn/protocol';
 import { defineHandler } from '../../api/handler.js';
+import type { CallContext } from '../../api/context.js';
 import { newId } from '../../util/ids.js';
 import { toJson } from '../../util/json.js';
 import { isoDate } from '../../util/time.js';
-import { prepareTaskFields, validateReferences } from './prepare.js';
+import { prepareTaskFields, validateReferences, type PreparedFields } from './prepare.js';
 import { touchProject } from './status.js';
 
-/** tasks.create: a new task in status `created`; `output_dest` becomes `output.destination`. */
-export const createTask = defineHandler(tasks.create, async (ctx, req) => {
-  const fields = prepareTaskFields(ctx, req);
-  await validateReferences(ctx, ctx.db, fields);
+/** Inserts a task in status `created` from fields in storage form (`name` and `type` set); returns its id. */
+export async function insertTask(ctx: CallContext, fields: PreparedFields): Promise<string> {
   const now = isoDate(ctx.services.clock.now());
   const id = newId();
   await ctx.db.kysely
@@ -47,5 +46,12 @@ export const createTask = defineHandler(tasks.create, async (ctx, req) => {
     })
     .execute();
   await touchProject(ctx, ctx.db, fields.project, now);
-  return { id };
+  return id;
+}
+
+/** tasks.create: a new task in status `created`; `output_dest` becomes `output.destination`. */
+export const createTask = defineHandler(tasks.create, async (ctx, req) => {
+  const fields = prepareTaskFields(ctx, req);
+  await validateReferences(ctx, ctx.db, fields);
+  return { id: await insertTask(ctx, fields) };
 });

@@ -18,6 +18,8 @@ import { deleteConfiguration, editConfiguration, getConfigurationNames, getConfi
 import { deleteHyperParams, editHyperParams, getHyperParams } from './hyperparams.js';
 import { addOrUpdateArtifacts } from './artifacts.js';
 import { archiveMany, deleteMany, publishMany, resetMany, stopMany, unarchiveMany } from './batch.js';
+import { dequeueHandler, dequeueMany, enqueueHandler, enqueueMany } from './enqueue.js';
+import { cloneTask } from './clone.js';
 
 export const tasksHandlers = [
   createTask,
@@ -53,4 +55,9 @@ export const tasksHandlers = [
   resetMany,
   publishMany,
   stopMany,
+  enqueueHandler,
+  dequeueHandler,
+  enqueueMany,
+  dequeueMany,
+  cloneTask,
 ];

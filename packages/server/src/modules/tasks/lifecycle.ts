@@ -4,6 +4,7 @@ import type { CallContext } from '../../api/context.js';
 import { isoDate, parseDateInput } from '../../util/time.js';
 import { readTags, type TaskRow } from './record.js';
 import { DEVELOPMENT_TAG, applyStatusChange, loadTask, publishTask, taskColumns, type TaskFieldUpdate } from './status.js';
+import { removeTaskEntries } from '../queues/store.js';
 
 /**
  * An agent that has not reported on its task for this long no longer runs it, so aborting the task
@@ -63,15 +64,21 @@ export const publishTaskHandler = defineHandler(tasks.publish, async (ctx, req) 
  * acts on.
  */
 export async function stopTask(ctx: CallContext, taskId: string, options: { force?: boolean | null; statusReason?: string | null }) {
-  const task = await loadTask(ctx, taskId, { writable: true });
-  const now = ctx.services.clock.now();
-  const lastUpdate = parseDateInput(task.last_update) ?? 0;
-  const runByWorker = !!task.last_worker && now - lastUpdate < WORKER_TASK_UPDATE_TIMEOUT_MS;
-  const stopNow = task.status === 'queued' || readTags(task.system_tags).includes(DEVELOPMENT_TAG) || !runByWorker;
-  return applyStatusChange(ctx, task, stopNow ? 'stopped' : (task.status as TaskStatus), {
-    force: options.force ?? false,
-    statusReason: options.statusReason,
-    statusMessage: stopNow ? `Stopped by ${ctx.identity.user_name || ctx.user}` : 'stopping',
+  return ctx.db.transaction(async (db) => {
+    const tx: CallContext = { ...ctx, db };
+    const task = await loadTask(tx, taskId, { writable: true, forUpdate: true });
+    const now = ctx.services.clock.now();
+    const lastUpdate = parseDateInput(task.last_update) ?? 0;
+    const runByWorker = !!task.last_worker && now - lastUpdate < WORKER_TASK_UPDATE_TIMEOUT_MS;
+    const queued = task.status === 'queued';
+    const stopNow = queued || readTags(task.system_tags).includes(DEVELOPMENT_TAG) || !runByWorker;
+    // An aborted queued task leaves its queue, so no agent picks it up.
+    if (queued) await removeTaskEntries(tx, task.id);
+    return applyStatusChange(tx, task, stopNow ? 'stopped' : (task.status as TaskStatus), {
+      force: options.force ?? false,
+      statusReason: options.statusReason,
+      statusMessage: stopNow ? `Stopped by ${ctx.identity.user_name || ctx.user}` : 'stopping',
+    });
   });
 }
 

@@ -6,6 +6,7 @@ import { artifactsMap } from './prepare.js';
 import { artifactsToList, readDict, readModels } from './record.js';
 import { applyStatusChange, loadTask } from './status.js';
 import { cleanupTask, deleteOrphanedFiles } from './cleanup.js';
+import { removeTaskEntries } from '../queues/store.js';
 
 export interface ResetOptions {
   force?: boolean | null;
@@ -27,7 +28,8 @@ export async function resetTask(ctx: CallContext, taskId: string, options: Reset
     const task = await loadTask(tx, taskId, { writable: true, forUpdate: true });
     const force = options.force ?? false;
     if (!force && task.status === 'published') throw apiError('invalid_task_status', undefined, { task_id: task.id, status: task.status });
-    const dequeued = { removed: task.status === 'queued' ? 1 : 0 };
+    // Out of every queue it waits in, whatever its status says (a reset task must not be run by an agent).
+    const dequeued = { removed: await removeTaskEntries(tx, task.id) };
     const { result, orphanedUrls } = await cleanupTask(tx, task, {
       force,
       updateChildren: false,

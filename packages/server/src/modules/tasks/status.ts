@@ -11,6 +11,7 @@ import { toJson } from '../../util/json.js';
 import { isoDate } from '../../util/time.js';
 import { JSON_COLUMNS, readModels, type TaskRow } from './record.js';
 import { systemTagsWithout } from './tags.js';
+import { removeTaskEntries } from '../queues/store.js';
 
 /** Which statuses a task may move to from each status, unless the change is forced. */
 export const STATUS_TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = {
@@ -169,13 +170,17 @@ export async function publishTask(ctx: CallContext, taskId: string, options: Pub
 }
 
 /**
- * Takes a queued task out of its queue: it returns to the status it was enqueued from (or created).
- * Queue membership is the `queued` status itself, so leaving the queue is this status change.
- * Returns whether the task was queued.
+ * Takes a queued task out of every queue it waits in: it returns to `newStatus`, else to the status it was
+ * enqueued from (or created). Answers the status change, or undefined when the task was not queued (an entry
+ * it left behind goes anyway).
  */
-export async function dequeueTask(ctx: CallContext, task: TaskRow, options: { statusReason?: string | null; statusMessage?: string | null } = {}): Promise<boolean> {
-  if (task.status !== 'queued') return false;
-  const previous = (task.enqueue_status as TaskStatus | null) ?? 'created';
-  await applyStatusChange(ctx, task, previous, { force: true, statusReason: options.statusReason, statusMessage: options.statusMessage, set: { enqueue_status: null } });
-  return true;
+export async function dequeueTask(
+  ctx: CallContext,
+  task: TaskRow,
+  options: { statusReason?: string | null; statusMessage?: string | null; newStatus?: TaskStatus } = {},
+): Promise<UpdateResponse | undefined> {
+  await removeTaskEntries(ctx, task.id);
+  if (task.status !== 'queued') return undefined;
+  const previous = options.newStatus ?? (task.enqueue_status as TaskStatus | null) ?? 'created';
+  return applyStatusChange(ctx, task, previous, { force: true, statusReason: options.statusReason, statusMessage: options.statusMessage, set: { enqueue_status: null } });
 }
