@@ -2,7 +2,7 @@
  * Cairn's TypeScript SDK: `Task`, `OutputModel`, `InputModel`, `Model`, with the session, configuration and
  * storage they run on. See README.md for the mapping from ClearML's Python names.
  */
-export { Task, MODEL_CONFIG_SECTION, type TaskInitOptions, type TaskQuery, type TaskType, type ModelList, type TaskRecord } from './task.js';
+export { Task, MODEL_CONFIG_SECTION, DEFAULT_PARAMS_SECTION, type TaskInitOptions, type TaskQuery, type TaskType, type ModelList, type TaskRecord, type ConnectConfigurationOptions } from './task.js';
 export { OutputModel, type OutputModelOptions, type UpdateWeightsOptions, type UpdateWeightsPackageOptions, type WaitForUploadsOptions } from './model/output-model.js';
 export {
   Model,
@@ -27,11 +27,27 @@ export { loadSdkConfig, type ConnectionOptions, type SdkConfig } from './config/
 export { configDictToText, textToConfigDict, parseHocon, HoconParseError, HoconResolveError, type HoconValue } from './config/hocon.js';
 export { wrapDesign, unwrapDesign, resolveConfig } from './config/design.js';
 export { setLogSink, type LogLevel, type LogSink } from './log.js';
-export { StorageManager } from './storage/manager.js';
-export type { ProgressListener, TransferProgress, UploadResult } from './storage/types.js';
+export { StorageManager, type StorageManagerOptions } from './storage/manager.js';
+export { DownloadCache, DEFAULT_CACHE_MAX_BYTES } from './storage/cache.js';
+export { S3Driver, S3_PART_SIZE, S3_CONCURRENCY, type S3DriverOptions } from './storage/drivers/s3.js';
+export { GcsDriver, GCS_RESUMABLE_THRESHOLD, GCS_CHUNK_SIZE, type GcsDriverOptions } from './storage/drivers/gcs.js';
+export { AzureDriver, AZURE_BLOCK_SIZE, AZURE_CONCURRENCY, type AzureDriverOptions } from './storage/drivers/azure.js';
+export type { ProgressListener, TransferProgress, UploadResult, StorageDriver, ObjectInfo, TransferOptions } from './storage/types.js';
 export * from './errors.js';
 export { ReportingError } from './reporting/errors.js';
-export type { Logger } from './reporting/logger.js';
+export {
+  EventPipeline,
+  FLUSH_THRESHOLD_EVENTS,
+  FLUSH_INTERVAL_MS,
+  MAX_QUEUED_EVENTS,
+  MAX_EVENTS_PER_REQUEST,
+  type EventPipelineOptions,
+  type EventsClient,
+} from './reporting/pipeline.js';
+export { Reporter, type ReporterOptions } from './reporting/reporter.js';
+export { ModelReporter, type ModelReporterOptions } from './reporting/model-reporter.js';
+export { Logger, type LoggerOptions, type LogLineLevel } from './reporting/logger.js';
+export { HISTOGRAM_MODES, type Vector, type Matrix, type Layout, type Figure, type LineSeries, type HistogramMode, type Table } from './reporting/plots.js';
 export type {
   HistogramReportOptions,
   VectorReportOptions,

@@ -2,11 +2,16 @@
  * A session is one connection to a server: the configuration it was built from, the `ApiClient`, the
  * `StorageManager` for weights, and the event pipeline for reports. `Task.init` and the model loaders use
  * `Session.default()` (built from `clearml.conf` and the environment) unless given one.
+ *
+ * Offline (sdk-behaviour.md §6.10) no session reaches a server: `client` throws a UsageError, so no API call can be
+ * made, and no server configuration is needed. A task recorded offline gets a session of its own whose reports go
+ * to its folder.
  */
 import { ApiClient, type ApiClientOptions, type Clock } from './api/client.js';
 import { loadSdkConfig, type ConnectionOptions, type SdkConfig } from './config/config.js';
 import { StorageManager } from './storage/manager.js';
 import { EventPipeline } from './reporting/pipeline.js';
+import { isOfflineMode, offlineError, type OfflineStore } from './offline/store.js';
 
 export interface SessionOptions extends ConnectionOptions {
   fetch?: typeof fetch;
@@ -22,23 +27,18 @@ export class Session {
   private static defaultSession: Session | undefined;
 
   readonly config: SdkConfig;
-  readonly client: ApiClient;
   readonly storage: StorageManager;
+  /** The folder a task recorded offline writes to: set on that task's session only. */
+  readonly offlineStore: OfflineStore | undefined;
+  private apiClient: ApiClient | undefined;
   private pipeline: EventPipeline | undefined;
 
-  constructor(options: SessionOptions = {}) {
-    this.config = loadSdkConfig(options);
-    this.client = new ApiClient({
-      apiHost: this.config.apiHost,
-      filesHost: this.config.filesHost,
-      webHost: this.config.webHost,
-      accessKey: this.config.accessKey,
-      secretKey: this.config.secretKey,
-      credentialsSource: this.config.credentialsSource,
-      fetch: options.fetch,
-      clock: options.clock,
-      retry: options.retry,
-    });
+  constructor(
+    private readonly options: SessionOptions = {},
+    offlineStore?: OfflineStore,
+  ) {
+    this.offlineStore = offlineStore;
+    this.config = loadSdkConfig(options, { requireServer: !offlineStore && !isOfflineMode() });
     this.storage =
       options.storage ??
       new StorageManager({
@@ -48,6 +48,30 @@ export class Session {
         cacheDir: options.cacheDir,
         config: this.config.config,
       });
+  }
+
+  /** The API client; throws a UsageError while the SDK is offline. */
+  get client(): ApiClient {
+    if (this.offlineStore || isOfflineMode()) throw offlineError();
+    // Built offline, the configuration may lack a server: say where one is configured.
+    if (!this.apiClient && (!this.config.apiHost || !this.config.accessKey || !this.config.secretKey)) loadSdkConfig(this.options);
+    this.apiClient ??= new ApiClient({
+      apiHost: this.config.apiHost,
+      filesHost: this.config.filesHost,
+      webHost: this.config.webHost,
+      accessKey: this.config.accessKey,
+      secretKey: this.config.secretKey,
+      credentialsSource: this.config.credentialsSource,
+      fetch: this.options.fetch,
+      clock: this.options.clock,
+      retry: this.options.retry,
+    });
+    return this.apiClient;
+  }
+
+  /** A session like this one (same configuration and storage) for a task recorded offline in `store`. */
+  offlineSession(store: OfflineStore): Session {
+    return new Session({ ...this.options, storage: this.storage }, store);
   }
 
   get apiHost(): string {
@@ -64,7 +88,7 @@ export class Session {
 
   /** The queue every report of this session goes through, created on the first report. */
   get events(): EventPipeline {
-    this.pipeline ??= new EventPipeline(this.client);
+    this.pipeline ??= new EventPipeline(this.offlineStore ?? this.client);
     return this.pipeline;
   }
 

@@ -1,19 +1,15 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { operations } from '@cairn/protocol';
 import { startTestServer, testDialects, type TestServer } from '@cairn/server/test-harness';
-import { testSession, type Recorder } from '../test/helpers.js';
+import { scratchDir, testSession, type Recorder } from '../test/helpers.js';
 import { Task } from './task.js';
 import type { Session } from './session.js';
 import { OutputModel } from './model/output-model.js';
 import { UsageError } from './errors.js';
 
-function tmp(prefix: string): string {
-  return mkdtempSync(path.join(os.tmpdir(), `cairn-${prefix}-`));
-}
 
 for (const dialect of testDialects()) {
   describe(`Task against the real server (${dialect})`, () => {
@@ -55,7 +51,7 @@ for (const dialect of testDialects()) {
     });
 
     it('outputUri: a checked URI, true for the file server, false for none; an unwritable folder is refused', async () => {
-      const out = tmp('task-out');
+      const out = scratchDir('task-out');
       const task = await Task.init({ projectName: 'Out', taskName: 'dest', session, outputUri: `${out}/` });
       assert.equal(task.outputUri, `file://${out}`);
       assert.equal((await s.ok(operations.tasks.get_by_id, { task: task.id })).task.output?.destination, `file://${out}`);
@@ -76,7 +72,7 @@ for (const dialect of testDialects()) {
     });
 
     it('getTask by id and by project and name; models listed by entry name after a reload', async () => {
-      const task = await Task.init({ projectName: 'Lookup', taskName: 'finder', session, outputUri: `file://${tmp('lookup')}` });
+      const task = await Task.init({ projectName: 'Lookup', taskName: 'finder', session, outputUri: `file://${scratchDir('lookup')}` });
       const a = new OutputModel({ task, name: 'model-a' });
       await a.connect(task, 'alpha');
       await a.updateWeights({ registerUri: 'file:///w/a.pt' });
@@ -117,7 +113,7 @@ for (const dialect of testDialects()) {
     it('close marks completed (as the Python client does); markFailed marks failed; both after the task’s uploads', async () => {
       const task = await Task.init({ projectName: 'Ends', taskName: 'fine', session });
       const m = new OutputModel({ task });
-      const dir = tmp('ends');
+      const dir = scratchDir('ends');
       const file = path.join(dir, 'w.pt');
       writeFileSync(file, 'w');
       await m.updateWeights({ weightsFilename: file });

@@ -2,7 +2,7 @@
  * Test helpers for the SDK: a session against a real test server, and a fetch that records what the SDK sent
  * (endpoint and body) on its way to the real server, so tests can check call sequences as well as results.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestServer } from '@cairn/server/test-harness';
@@ -53,14 +53,27 @@ export function recordingFetch(): Recorder {
   return rec;
 }
 
-/** A session on the test server with a private cache folder, recording its API calls. */
+const scratchDirs: string[] = [];
+// Each test file runs in its own process: its scratch folders go when it ends, whether its tests passed or not.
+process.on('exit', () => {
+  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh folder `<tmp>/cairn-<prefix>-XXXXXX`, removed when the test process exits. */
+export function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `cairn-${prefix}-`));
+  scratchDirs.push(dir);
+  return dir;
+}
+
+/** A session on the test server with a private cache folder (unless `extra` brings its own), recording its API calls. */
 export function testSession(
   s: TestServer,
   extra: SessionOptions = {},
   wrapFetch?: (inner: typeof fetch) => typeof fetch,
-): { session: Session; recorder: Recorder; cacheDir: string } {
+): { session: Session; recorder: Recorder } {
   const recorder = recordingFetch();
-  const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'cairn-sdk-cache-'));
+  const cacheDir = extra.cacheDir ?? (extra.storage ? undefined : scratchDir('sdk-cache'));
   const session = new Session({
     apiHost: s.apiUrl,
     filesHost: s.filesUrl,
@@ -72,7 +85,7 @@ export function testSession(
     retry: { baseDelayMs: 10 },
     ...extra,
   });
-  return { session, recorder, cacheDir };
+  return { session, recorder };
 }
 
 /**

@@ -133,6 +133,6 @@ for (const dialect of testDialects()) {
 describe('retry classification', () => {
   it('reads and idempotent writes are retry-safe; creates and deletes are not', () => {
     for (const e of ['models.get_all', 'models.get_by_id', 'tasks.get_all_ex', 'models.edit', 'tasks.add_or_update_model', 'models.add_or_update_metadata', 'auth.login', 'events.scalar_metrics_iter_histogram']) assert.ok(isRetrySafe(e), e);
-    for (const e of ['models.create', 'tasks.create', 'projects.create', 'models.delete', 'models.set_ready', 'events.add_batch', 'models.publish_many']) assert.ok(!isRetrySafe(e), e);
+    for (const e of ['models.create', 'tasks.create', 'projects.create', 'models.delete', 'models.set_ready', 'events.add_batch', 'models.publish_many', 'queues.get_next_task', 'tasks.enqueue', 'tasks.clone']) assert.ok(!isRetrySafe(e), e);
   });
 });

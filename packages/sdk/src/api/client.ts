@@ -77,9 +77,15 @@ const IDEMPOTENT_WRITES = new Set([
   'tasks.failed',
   'tasks.close',
   'users.set_preferences',
+  'workers.register',
+  'workers.status_report',
 ]);
 
+/** Calls named like reads that change state: a popped queue entry would be lost if the pop were sent again. */
+const NOT_RETRY_SAFE = new Set(['queues.get_next_task']);
+
 export function isRetrySafe(endpoint: string): boolean {
+  if (NOT_RETRY_SAFE.has(endpoint)) return false;
   if (IDEMPOTENT_WRITES.has(endpoint)) return true;
   const action = endpoint.split('.')[1] ?? '';
   return READ_ACTION.test(action);

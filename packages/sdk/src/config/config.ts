@@ -71,7 +71,11 @@ export function readConfigFiles(files: string[], env: Record<string, string | un
   return { config, read };
 }
 
-export function loadSdkConfig(options: ConnectionOptions = {}): SdkConfig {
+/**
+ * The configuration. Without `requireServer` (offline mode) a missing API server or key pair is no error: those
+ * fields are then empty.
+ */
+export function loadSdkConfig(options: ConnectionOptions = {}, { requireServer = true }: { requireServer?: boolean } = {}): SdkConfig {
   const env = options.env ?? process.env;
   const files = configFileCandidates(env, options.configFile);
   const { config, read } = readConfigFiles(files, env, !!options.configFile);
@@ -80,17 +84,17 @@ export function loadSdkConfig(options: ConnectionOptions = {}): SdkConfig {
   const fileText = read.length ? read.join(' and ') : `${files.join(' or ')} (not found)`;
 
   const apiHost = pick(options.apiHost, env.CLEARML_API_HOST, str(api.api_server));
-  if (!apiHost) {
+  if (!apiHost && requireServer) {
     throw new ConfigError(`No API server configured: pass apiHost, set CLEARML_API_HOST, or set api.api_server in ${fileText}`);
   }
-  const webHost = pick(options.webHost, env.CLEARML_WEB_HOST, str(api.web_server)) ?? deriveWebHost(apiHost);
-  const filesHost = pick(options.filesHost, env.CLEARML_FILES_HOST, str(api.files_server)) ?? deriveFilesHost(apiHost, webHost);
+  const webHost = pick(options.webHost, env.CLEARML_WEB_HOST, str(api.web_server)) ?? (apiHost ? deriveWebHost(apiHost) : '');
+  const filesHost = pick(options.filesHost, env.CLEARML_FILES_HOST, str(api.files_server)) ?? (apiHost ? deriveFilesHost(apiHost, webHost) : '');
 
   const keyFrom = options.accessKey ? 'the accessKey option' : env.CLEARML_API_ACCESS_KEY ? 'CLEARML_API_ACCESS_KEY' : str(credentials.access_key) ? `api.credentials.access_key in ${fileText}` : undefined;
   const secretFrom = options.secretKey ? 'the secretKey option' : env.CLEARML_API_SECRET_KEY ? 'CLEARML_API_SECRET_KEY' : str(credentials.secret_key) ? `api.credentials.secret_key in ${fileText}` : undefined;
   const accessKey = pick(options.accessKey, env.CLEARML_API_ACCESS_KEY, str(credentials.access_key));
   const secretKey = pick(options.secretKey, env.CLEARML_API_SECRET_KEY, str(credentials.secret_key));
-  if (!accessKey || !secretKey) {
+  if ((!accessKey || !secretKey) && requireServer) {
     throw new ConfigError(
       `No API credentials for ${apiHost}: pass accessKey and secretKey, set CLEARML_API_ACCESS_KEY and CLEARML_API_SECRET_KEY, ` +
         `or set api.credentials.access_key and secret_key in ${fileText}` +
@@ -99,12 +103,12 @@ export function loadSdkConfig(options: ConnectionOptions = {}): SdkConfig {
   }
   const development = recordAt(config, ['sdk', 'development']);
   return {
-    apiHost: trimSlash(apiHost),
+    apiHost: trimSlash(apiHost ?? ''),
     webHost: trimSlash(webHost),
     filesHost: trimSlash(filesHost),
-    accessKey,
-    secretKey,
-    credentialsSource: keyFrom === secretFrom ? (keyFrom as string) : `${keyFrom} and ${secretFrom}`,
+    accessKey: accessKey ?? '',
+    secretKey: secretKey ?? '',
+    credentialsSource: keyFrom === secretFrom ? (keyFrom ?? '') : `${keyFrom} and ${secretFrom}`,
     configFiles: read,
     config,
     defaultOutputUri: pick(env.CLEARML_DEFAULT_OUTPUT_URI, str(development.default_output_uri)),

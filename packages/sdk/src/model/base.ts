@@ -15,6 +15,7 @@ import type { Session } from '../session.js';
 import type { ProgressListener } from '../storage/types.js';
 import { castMetadataValue, toMetadataEntry, type CastMetadataEntry, type MetadataEntry } from './metadata.js';
 import { ModelReporter } from '../reporting/model-reporter.js';
+import { offlineError } from '../offline/store.js';
 import type {
   ConfusionMatrixReportOptions,
   HistogramReportOptions,
@@ -160,7 +161,8 @@ export abstract class BaseModel {
   /** Reads the record again from the server. */
   async reload(): Promise<this> {
     const id = this.id;
-    if (!id) return this;
+    // Offline the loaded record is the model's only state.
+    if (!id || this.session.offlineStore) return this;
     const { model } = await this.session.client.call(models.get_by_id, { model: id });
     this.record = model;
     this.metadataStale = false;
@@ -190,11 +192,13 @@ export abstract class BaseModel {
     await this.edit({ project: projectId });
   }
 
-  /** Changes fields: on the server when the model exists (then reloads), else only locally. */
+  /** Changes fields: on the server when the model exists (then reloads), else only locally (offline: recorded for the import). */
   protected async edit(fields: Partial<ModelRecord> & Record<string, unknown>): Promise<void> {
     const id = this.id;
-    if (!id) {
+    const offline = this.session.offlineStore;
+    if (!id || offline) {
       Object.assign(this.record, fields);
+      if (id && offline) await offline.updateModel(id, (m) => Object.assign(m.changes, structuredClone(fields)));
       return;
     }
     await this.session.client.call(models.edit, { model: id, ...(fields as object) });
@@ -207,6 +211,7 @@ export abstract class BaseModel {
    */
   async publish(): Promise<void> {
     if (this.published) return;
+    if (this.session.offlineStore) throw offlineError('publish');
     const id = await this.ensureId();
     await this.beforePublish();
     try {
@@ -259,6 +264,7 @@ export abstract class BaseModel {
   async setMetadata(key: string, value: unknown, vType?: string): Promise<boolean> {
     const entry = toMetadataEntry(key, value, vType);
     const id = await this.ensureId();
+    if (this.session.offlineStore) return this.keepMetadataOffline(id, [entry], false);
     const res = await this.session.client.call(models.add_or_update_metadata, { model: id, metadata: [entry], replace_metadata: false });
     this.metadataStale = true;
     return res.updated >= 0;
@@ -275,6 +281,7 @@ export abstract class BaseModel {
       type: item?.type === undefined || item.type === null ? 'None' : String(item.type),
     }));
     const id = await this.ensureId();
+    if (this.session.offlineStore) return this.keepMetadataOffline(id, entries, replace);
     if (entries.length) {
       await this.session.client.call(models.add_or_update_metadata, { model: id, metadata: entries, replace_metadata: replace });
     } else if (replace) {
@@ -282,6 +289,15 @@ export abstract class BaseModel {
       await this.session.client.call(models.edit, { model: id, metadata: {} });
     }
     this.metadataStale = true;
+    return true;
+  }
+
+  /** Offline: metadata changes the loaded record, and is recorded for the import. */
+  private async keepMetadataOffline(id: string, entries: MetadataItem[], replace: boolean): Promise<boolean> {
+    const metadata: Record<string, MetadataEntry> = replace ? {} : await this.getAllMetadata();
+    for (const e of entries) metadata[e.key] = { key: e.key, type: e.type, value: e.value };
+    this.record = { ...this.record, metadata };
+    await this.session.offlineStore?.updateModel(id, (m) => (m.metadata = structuredClone(metadata)));
     return true;
   }
 

@@ -1,21 +1,17 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { models, operations } from '@cairn/protocol';
 import { startTestServer, testDialects, type TestServer } from '@cairn/server/test-harness';
-import { testSession, type Recorder } from '../../test/helpers.js';
+import { scratchDir, testSession, type Recorder } from '../../test/helpers.js';
 import { Task } from '../task.js';
 import type { Session } from '../session.js';
 import { OutputModel } from './output-model.js';
 import { InputModel, Model, QUERY_PAGE_SIZE } from './model.js';
 import { IntegrityError, UsageError } from '../errors.js';
 
-function tmp(prefix: string): string {
-  return mkdtempSync(path.join(os.tmpdir(), `cairn-${prefix}-`));
-}
 
 for (const dialect of testDialects()) {
   describe(`Model and InputModel against the real server (${dialect})`, () => {
@@ -334,7 +330,7 @@ for (const dialect of testDialects()) {
       });
 
       it('F83/F84: remove deletes the model and its weights file; or keeps the file; failures are false or an error', async () => {
-        const dir = tmp('rm');
+        const dir = scratchDir('rm');
         const file = path.join(dir, 'w.pt');
         writeFileSync(file, 'w');
         const a = await apiModel({ uri: `file://${file}` });
@@ -359,7 +355,7 @@ for (const dialect of testDialects()) {
         const task = await Task.init({ projectName: 'Integrity', taskName: 'verify', session, outputUri: true });
         try {
           const out = new OutputModel({ task });
-          const dir = tmp('integrity');
+          const dir = scratchDir('integrity');
           const content = randomBytes(256 * 1024);
           const file = path.join(dir, 'w.bin');
           writeFileSync(file, content);
@@ -379,12 +375,12 @@ for (const dialect of testDialects()) {
       });
 
       it('F85: getLocalCopy: the extracted folder of a package; a file:// weights file in place', async () => {
-        const dir = tmp('copy');
+        const dir = scratchDir('copy');
         const file = path.join(dir, 'plain.pt');
         writeFileSync(file, 'plain');
         const plain = await Model.get(await apiModel({ uri: `file://${file}` }), { session });
         assert.equal(await plain.getLocalCopy(), file);
-        const task = await Task.init({ projectName: 'Copies', taskName: 'pkg', session, outputUri: `file://${tmp('pkgout')}` });
+        const task = await Task.init({ projectName: 'Copies', taskName: 'pkg', session, outputUri: `file://${scratchDir('pkgout')}` });
         try {
           const out = new OutputModel({ task });
           const src = path.join(dir, 'src');

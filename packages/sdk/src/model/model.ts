@@ -12,6 +12,10 @@ import { BaseModel, PACKAGE_TAG, type GetWeightsOptions } from './base.js';
 import { detectFramework } from './framework.js';
 import { exactNamePattern, stem } from './paths.js';
 import { Task } from '../task.js';
+import { IGNORE_OVERRIDES_PREFIX } from '../task-params.js';
+
+/** Where a model was deleted by force, the server leaves this prefix in task model lists. */
+const DELETED_PREFIX = '__DELETED__';
 
 /** `models.get_all` pages: ClearML's server caps a page at 500. */
 export const QUERY_PAGE_SIZE = 500;
@@ -147,7 +151,7 @@ export interface ImportModelOptions extends SessionOption {
 }
 
 export interface ConnectOptions {
-  /** Kept for ClearML compatibility: remote overrides do not exist here, so this changes nothing. */
+  /** Remotely, keep the code's choice instead of the task's stored one (persisted on the task as a parameter). */
   ignoreRemoteOverrides?: boolean;
 }
 
@@ -231,10 +235,22 @@ export class InputModel extends Model {
 
   /**
    * Registers this model as an input of `task` under `name` (default: the weights file's stem, else "Input
-   * Model"). The task takes the model's labels and configuration when it has none.
+   * Model"). The task takes the model's labels and configuration when it has none. Remotely (sdk-behaviour.md §5)
+   * this handle is re-pointed to the model selected on the task instead (the entry of that name, else the first
+   * input model), unless `ignoreRemoteOverrides`.
    */
-  async connect(task: Task, name?: string, _options: ConnectOptions = {}): Promise<void> {
+  async connect(task: Task, name?: string, options: ConnectOptions = {}): Promise<void> {
     const entry = name || (this.url ? stem(this.url) : '') || 'Input Model';
+    const ignore = await task.ignoreRemoteOverrides(entry, `${IGNORE_OVERRIDES_PREFIX}input_model_`, options.ignoreRemoteOverrides);
+    if (task.runningRemotely && !ignore) {
+      const inputs = (task.data.models?.input ?? []).filter((m) => m.model && !m.model.startsWith(DELETED_PREFIX));
+      const selected = inputs.find((m) => m.name === entry) ?? inputs[0];
+      if (selected) {
+        if (selected.model !== this.id) this.record = (await this.session.client.call(models.get_by_id, { model: selected.model })).model;
+        task.rememberModel('input', selected.name, this);
+        return;
+      }
+    }
     if (this.id !== EMPTY_MODEL_ID) {
       await this.session.client.call(tasks.add_or_update_model, { task: task.id, name: entry, model: this.id, type: 'input' });
       task.rememberModel('input', entry, this);

@@ -1,13 +1,12 @@
 import { describe, it, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import os from 'node:os';
 import path from 'node:path';
 import yauzl from 'yauzl';
 import { models, operations } from '@cairn/protocol';
 import { startTestServer, testDialects, type TestServer } from '@cairn/server/test-harness';
-import { testSession, UploadGate, type Recorder } from '../../test/helpers.js';
+import { scratchDir, testSession, UploadGate, type Recorder } from '../../test/helpers.js';
 import { Task } from '../task.js';
 import type { Session } from '../session.js';
 import { OutputModel } from './output-model.js';
@@ -17,9 +16,6 @@ import { setLogSink, type LogLevel } from '../log.js';
 
 const sha = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
-function tmp(prefix: string): string {
-  return mkdtempSync(path.join(os.tmpdir(), `cairn-${prefix}-`));
-}
 
 function weightsFile(dir: string, name: string, content = `weights of ${name} ${Math.random()}`): string {
   const file = path.join(dir, name);
@@ -79,7 +75,7 @@ for (const dialect of testDialects()) {
       await s.stop();
     });
     beforeEach(() => {
-      work = tmp('out');
+      work = scratchDir('out');
     });
 
     const newTask = async (options: { outputUri?: string | boolean; projectName?: string; taskName?: string; on?: Session } = {}) =>
@@ -118,7 +114,7 @@ for (const dialect of testDialects()) {
       });
 
       it('G90: the upload destination starts as the task’s output URI without the trailing slash', async () => {
-        const out = tmp('g90');
+        const out = scratchDir('g90');
         const task = await newTask({ outputUri: `file://${out}/` });
         assert.equal(task.outputUri, `file://${out}`);
         assert.equal(new OutputModel({ task }).uploadStorageUri, `file://${out}`);
@@ -292,7 +288,7 @@ for (const dialect of testDialects()) {
       });
 
       it('I109: a file:// uploadUri (blocking): the file is copied into the layout and the URI returned and recorded', async () => {
-        const out = path.join(tmp('i109'), 'not-yet');
+        const out = path.join(scratchDir('i109'), 'not-yet');
         const task = await newTask({ taskName: 'train' });
         const m = new OutputModel({ task });
         const file = weightsFile(work, 'best.pt', 'i109');
@@ -330,7 +326,7 @@ for (const dialect of testDialects()) {
         await m.updateWeights({ weightsFilename: first, asyncEnable: false, autoDeleteFile: false });
         const previous = m.url;
         // A folder that is writable when chosen and replaced by a plain file before the upload: mkdir fails (even as root).
-        const dest = tmp('i111');
+        const dest = scratchDir('i111');
         await m.setUploadDestination(`file://${dest}`);
         rmSync(dest, { recursive: true });
         writeFileSync(dest, 'not a folder');
@@ -351,7 +347,7 @@ for (const dialect of testDialects()) {
         assert.equal(Task.current(), undefined);
         // I112: the blocking form throws at once.
         const m2 = new OutputModel({ task: await newTask() });
-        await m2.setUploadDestination(`file://${tmp('i112')}`);
+        await m2.setUploadDestination(`file://${scratchDir('i112')}`);
         await assert.rejects(m2.updateWeights({ weightsFilename: path.join(work, 'missing.pt'), asyncEnable: false }), UsageError);
       });
 
@@ -462,7 +458,7 @@ for (const dialect of testDialects()) {
         const m = new OutputModel({ task });
         const a = weightsFile(work, 'd/a.bin', 'AAA');
         const b = weightsFile(work, 'd/sub/b.bin', 'BBB');
-        const zipTmp = tmp('ziptmp');
+        const zipTmp = scratchDir('ziptmp');
         const saved = process.env.TMPDIR;
         process.env.TMPDIR = zipTmp;
         let uri: string;
@@ -508,7 +504,7 @@ for (const dialect of testDialects()) {
         const m = new OutputModel({ task: await newTask() });
         await m.setUploadDestination('');
         assert.equal(m.uploadStorageUri, undefined);
-        const dir = path.join(tmp('k130'), 'mnt', 'out');
+        const dir = path.join(scratchDir('k130'), 'mnt', 'out');
         await m.setUploadDestination(`${dir}/`);
         assert.equal(m.uploadStorageUri, `file://${dir}`);
         assert.ok(existsSync(dir));
@@ -531,14 +527,14 @@ for (const dialect of testDialects()) {
       });
 
       it('K132 (adjusted by decision 5): the default upload URI is used when nothing else is set, and can be reset', async () => {
-        const out = tmp('k132');
+        const out = scratchDir('k132');
         OutputModel.setDefaultUploadUri(`file://${out}/`);
         try {
           const task = await newTask({ taskName: 'train' });
           const m = new OutputModel({ task });
           const uri = await m.updateWeights({ weightsFilename: weightsFile(work, 'd.pt'), asyncEnable: false });
           assert.equal(uri, `file://${out}/Proj/train.${task.id}/models/d.pt`);
-          const withOutput = new OutputModel({ task: await newTask({ outputUri: `file://${tmp('k132b')}` }) });
+          const withOutput = new OutputModel({ task: await newTask({ outputUri: `file://${scratchDir('k132b')}` }) });
           assert.ok(!(await withOutput.updateWeights({ weightsFilename: weightsFile(work, 'e.pt'), asyncEnable: false })).startsWith(`file://${out}`), 'the task’s output URI comes first');
         } finally {
           OutputModel.setDefaultUploadUri(null);

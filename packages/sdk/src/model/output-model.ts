@@ -8,6 +8,9 @@
  * while it is sent. The model's URI changes only once the object is complete, in one `models.edit` together with
  * the digest (a new model is created with `uri: ""`, never with a placeholder), and keeps its previous value when
  * the upload fails. A failed background upload rejects `OutputModel.waitForUploads()` and `task.close()`.
+ *
+ * Offline (sdk-behaviour.md §6.10) the model has an `offline-<32 hex>` id from the start; weights are copied into the
+ * task's offline folder, and everything else is recorded there too, for `Task.importOfflineSession` to replay.
  */
 import { readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -16,10 +19,11 @@ import { ApiCallError, UploadError, UsageError, causeText } from '../errors.js';
 import { resolveConfig, wrapDesign } from '../config/design.js';
 import { log } from '../log.js';
 import { createZipPackage } from '../storage/archive.js';
-import { quotePath, splitHttpUri } from '../storage/url.js';
+import { fileUriOf, quotePath, splitHttpUri } from '../storage/url.js';
 import type { ProgressListener } from '../storage/types.js';
 import { Task } from '../task.js';
-import { BaseModel, PACKAGE_TAG } from './base.js';
+import { offlineError, offlineId, type OfflineWeights } from '../offline/store.js';
+import { BaseModel, PACKAGE_TAG, type ModelRecord } from './base.js';
 import { detectFramework } from './framework.js';
 import { baseName, stem, weightsDestination } from './paths.js';
 import { uploadQueue } from './uploads.js';
@@ -114,6 +118,7 @@ export class OutputModel extends BaseModel {
     const task = options.task ?? Task.current();
     if (!task) throw new UsageError('task object was not provided, and no current task was found');
     if (!(task instanceof Task)) throw new UsageError('task argument must be of Task type');
+    if (options.baseModelId && task.session.offlineStore) throw offlineError('reusing a model (baseModelId)');
     const config = resolveConfig(options.configText, options.configDict);
     // Decision 2: without a configuration or labels, the task's are used.
     const design = wrapDesign(config ?? task.getModelConfigText());
@@ -136,6 +141,13 @@ export class OutputModel extends BaseModel {
     this.owner = task;
     this.uploadUri = task.outputUri?.replace(/\/+$/, '') || undefined;
     this.ready = options.baseModelId ? this.adopt(options.baseModelId, options, config) : Promise.resolve();
+    const store = task.session.offlineStore;
+    if (store) {
+      // G95: generated once, kept for the model's life.
+      this.record = { ...this.record, id: offlineId() };
+      const init = { configText: config, labelEnumeration: options.labelEnumeration, name: options.name, tags: options.tags, comment: options.comment, framework: options.framework };
+      store.addModel({ id: this.record.id, init: structuredClone(init), changes: {}, metadata: {} });
+    }
   }
 
   /** The id of the task the model belongs to. */
@@ -208,6 +220,13 @@ export class OutputModel extends BaseModel {
     await this.ready;
     if (this.published) throw new UsageError(PUBLISHED);
     const conformed = this.session.storage.conformUrl(uri).replace(/\/+$/, '');
+    const store = this.session.offlineStore;
+    if (store) {
+      // Checked when the import sets it on the model again.
+      this.uploadUri = conformed;
+      await store.updateModel(this.id as string, (m) => (m.uploadUri = conformed));
+      return;
+    }
     try {
       await this.session.storage.verifyWritable(conformed);
     } catch (err) {
@@ -251,6 +270,12 @@ export class OutputModel extends BaseModel {
     if (options.registerUri) {
       const uri = this.session.storage.conformUrl(options.registerUri);
       const id = await this.ensureId(entry);
+      const commentLine = options.updateComment === false ? undefined : `snapshot ${options.registerUri} stored`;
+      if (this.session.offlineStore) {
+        const weights = { registerUri: options.registerUri, iteration: options.iteration, isPackage: options.isPackage, commentLine };
+        await this.keepWeightsOffline(id, weights, { uri, weights_sha256: null, weights_size: null, framework });
+        return uri;
+      }
       // An earlier background upload of this model must not land after this registration.
       await uploadQueue.settle(this);
       await this.session.client.call(models.edit, {
@@ -261,7 +286,7 @@ export class OutputModel extends BaseModel {
         weights_size: null,
         framework,
         iteration: options.iteration,
-        ...(options.updateComment === false ? {} : { comment: snapshotComment(`snapshot ${options.registerUri} stored`, this.comment) }),
+        ...(commentLine ? { comment: snapshotComment(commentLine, this.comment) } : {}),
         ...(options.isPackage ? { system_tags: withTag(this.systemTags, PACKAGE_TAG) } : {}),
       });
       await this.reload();
@@ -322,6 +347,15 @@ export class OutputModel extends BaseModel {
 
   /** Uploads `file` to this model's destination, in the background or now; resolves to the URI recorded. */
   private async sendWeights(file: string, target: string, entry: string, o: SendOptions): Promise<string> {
+    const store = this.session.offlineStore;
+    if (store) {
+      // Offline: a copy in the session folder, resolving to its path (as ClearML does); the original is kept.
+      const id = await this.ensureId(entry);
+      const copy = await store.keepWeights(id, file, target, o.deleteFile === 'always');
+      const weights = { file: copy.file, sha256: copy.sha256, size: copy.size, targetFilename: target, iteration: o.iteration, isPackage: o.isPackage, commentLine: o.commentLine };
+      await this.keepWeightsOffline(id, weights, { uri: fileUriOf(copy.absolute), weights_sha256: copy.sha256, weights_size: copy.size, framework: o.framework });
+      return copy.absolute;
+    }
     const destination = weightsDestination(this.destinationBase(), await this.owner.destinationParts(), target);
     const expectedUri = finalUri(this.session.storage.conformUrl(destination));
     const id = await this.ensureId(entry);
@@ -346,12 +380,16 @@ export class OutputModel extends BaseModel {
     return super.reload();
   }
 
-  /** The model id, creating the model (and registering it on its task) when it is not on the server yet. */
-  protected async ensureId(entry?: string): Promise<string> {
+  /**
+   * The model id, creating the model on the server when it is not there yet and registering it on its task (under
+   * its `connect` name, else `entry`, else its name). Offline the id exists from the start; the first call registers
+   * the model on its task.
+   */
+  async ensureId(entry?: string): Promise<string> {
     await this.ready;
     const id = this.id;
     if (id) {
-      if (entry && !this.entryName) await this.register(this.connectName ?? entry);
+      if (!this.entryName && (entry || this.session.offlineStore)) await this.register(this.connectName ?? entry ?? this.name);
       return id;
     }
     if (!this.creating) {
@@ -395,6 +433,13 @@ export class OutputModel extends BaseModel {
   /** `tasks.add_or_update_model`; a task that is no longer running cannot take it (a warning, as in ClearML). */
   private async register(entry: string): Promise<void> {
     const id = this.id as string;
+    const store = this.session.offlineStore;
+    if (store) {
+      this.entryName = entry;
+      this.owner.rememberModel('output', entry, this);
+      await store.updateModel(id, (m) => (m.entryName = entry));
+      return;
+    }
     try {
       await this.session.client.call(tasks.add_or_update_model, { task: this.owner.id, name: entry, model: id, type: 'output' });
       this.entryName = entry;
@@ -442,6 +487,16 @@ export class OutputModel extends BaseModel {
     return result.uri;
   }
 
+  /** Offline: records the weights for the import, and shows them on the loaded record as the upload's edit would. */
+  private async keepWeightsOffline(id: string, weights: OfflineWeights, fields: Partial<ModelRecord>): Promise<void> {
+    Object.assign(this.record, fields, {
+      ...(weights.commentLine ? { comment: snapshotComment(weights.commentLine, this.comment) } : {}),
+      ...(weights.isPackage ? { system_tags: withTag(this.systemTags, PACKAGE_TAG) } : {}),
+    });
+    // The class default applies when nothing more specific is set (decision 5): the import must know it.
+    await this.session.offlineStore?.recordWeights(id, weights, this.owner.outputUri ? undefined : OutputModel.defaultUploadUri);
+  }
+
   /** Loads `baseModelId` and makes it this task's model; on failure the model stays local (as in ClearML). */
   private async adopt(baseModelId: string, options: OutputModelOptions, config: string | undefined): Promise<void> {
     try {
@@ -473,7 +528,7 @@ export class OutputModel extends BaseModel {
 }
 
 /** A provenance line (`snapshot <file> stored`) in front of the comment, as ClearML writes it. */
-function snapshotComment(line: string, current: string): string {
+export function snapshotComment(line: string, current: string): string {
   return `${line}${current.startsWith('\n') ? '' : '\n'}${current}`;
 }
 

@@ -4,7 +4,8 @@ import { UsageError } from '../errors.js';
 import { Reporter } from './reporter.js';
 import type { EventPipeline } from './pipeline.js';
 
-export type LogLevel = (typeof LOG_LEVELS)[number];
+/** The level of a log line on the task's console (the SDK's own warnings use `LogLevel` from log.ts). */
+export type LogLineLevel = (typeof LOG_LEVELS)[number];
 
 export interface LoggerOptions {
   pipeline: EventPipeline;
@@ -27,7 +28,7 @@ export class Logger extends Reporter {
   }
 
   /** One log line on the task's console; also printed here unless `printConsole` is false. */
-  reportText(message: string, options: { level?: LogLevel; printConsole?: boolean } = {}): void | Promise<void> {
+  reportText(message: string, options: { level?: LogLineLevel; printConsole?: boolean } = {}): void | Promise<void> {
     if (typeof message !== 'string') throw new UsageError(`message must be a string, got ${JSON.stringify(message)}`);
     const level = options.level ?? 'info';
     if (!LOG_LEVELS.includes(level)) throw new UsageError(`level must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
