@@ -34,6 +34,7 @@ for (const dialect of testDialects()) {
     it('train.ts registers and publishes a model; consume.ts finds it, downloads it and reads it', { timeout: 120_000 }, async () => {
       const env = {
         HOME: home,
+        TMPDIR: home,
         CLEARML_CACHE_DIR: path.join(home, 'cache'),
         CLEARML_API_HOST: s.apiUrl,
         CLEARML_FILES_HOST: s.filesUrl,

@@ -6,7 +6,7 @@
  *   CLEARML_API_HOST=http://127.0.0.1:8080/api CLEARML_API_ACCESS_KEY=... CLEARML_API_SECRET_KEY=... \
  *     node --import tsx examples/train.ts
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Task, OutputModel, Framework } from '@cairn/sdk';
@@ -40,6 +40,7 @@ const uri = await model.updateWeights({ weightsFilename: weights, iteration: 5 }
 await OutputModel.waitForUploads();
 await model.publish();
 await task.close();
+rmSync(dir, { recursive: true, force: true });
 
 console.log(`model id: ${model.id}`);
 console.log(`url: ${model.url}`);

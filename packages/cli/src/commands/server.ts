@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { startServer, clearmlConfSnippet, type RunningServer } from '@cairn/server';
+import type { RunningServer } from '@cairn/server';
 
 /** The built web app, served at `/` when present. */
 const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../web/dist');
@@ -14,6 +14,8 @@ export function serverCommand(): Command {
     .option('--data <dir>', 'data folder for SQLite, files and secrets (env CAIRN_DATA_DIR; default ./data)')
     .option('--database-url <url>', 'postgres://... to use PostgreSQL (env CAIRN_DATABASE_URL)')
     .action(async (opts: { host?: string; port?: string; data?: string; databaseUrl?: string }) => {
+      // Loaded here, so the other commands start without the server's dependencies.
+      const { startServer, clearmlConfSnippet } = await import('@cairn/server');
       const server = await startServer({
         host: opts.host,
         port: opts.port === undefined ? undefined : Number(opts.port),
@@ -21,7 +23,8 @@ export function serverCommand(): Command {
         databaseUrl: opts.databaseUrl,
         webDist: WEB_DIST,
       });
-      process.stdout.write(banner(server));
+      const snippet = server.admin && clearmlConfSnippet(server, server.admin.accessKey, server.admin.secretKey);
+      process.stdout.write(banner(server, snippet));
       const stop = async () => {
         await server.close();
         process.exit(0);
@@ -31,7 +34,8 @@ export function serverCommand(): Command {
     });
 }
 
-export function banner(server: RunningServer): string {
+/** What the server prints when it starts; `confSnippet` is the ready clearml.conf of a first start. */
+export function banner(server: RunningServer, confSnippet: string | undefined): string {
   const lines = [
     '',
     `Cairn is running at ${server.url}`,
@@ -41,7 +45,7 @@ export function banner(server: RunningServer): string {
     `  data:    ${server.config.dataDir}${server.config.databaseUrl ? ` (database: ${server.config.databaseUrl.replace(/\/\/[^@]*@/, '//***@')})` : ' (SQLite)'}`,
     '',
   ];
-  if (server.admin) {
+  if (server.admin && confSnippet) {
     lines.push(
       'First start: an admin user and key pair were created. They are shown once; a copy is in',
       `  ${server.credentialsFile} (mode 0600).`,
@@ -50,7 +54,7 @@ export function banner(server: RunningServer): string {
       '',
       'clearml.conf (for the ClearML Python package, clearml-agent and the Cairn SDK):',
       '',
-      clearmlConfSnippet(server, server.admin.accessKey, server.admin.secretKey),
+      confSnippet,
       '',
     );
   } else {
