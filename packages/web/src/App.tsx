@@ -6,6 +6,7 @@ import { ModelsPage } from './pages/ModelsPage';
 import { ModelPage } from './pages/model/ModelPage';
 import { TasksPage } from './pages/TasksPage';
 import { TaskPage } from './pages/task/TaskPage';
+import { QueuesPage } from './pages/QueuesPage';
 import { Loading } from './components/ui';
 
 function Shell() {
@@ -25,6 +26,7 @@ function Shell() {
           </NavLink>
           <NavLink to="/projects/*/models">Models</NavLink>
           <NavLink to="/projects/*/tasks">Tasks</NavLink>
+          <NavLink to="/queues">Queues</NavLink>
         </nav>
         <div className="user">
           <span className="muted" data-testid="current-user">
@@ -46,6 +48,7 @@ function Shell() {
           <Route path="/projects/:projectId/tasks" element={<TasksPage />} />
           <Route path="/projects/:projectId/tasks/:taskId" element={<TaskPage />} />
           <Route path="/projects/:projectId/tasks/:taskId/:tab" element={<TaskPage />} />
+          <Route path="/queues" element={<QueuesPage />} />
           <Route path="*" element={<NotFound />} />
         </Routes>
       </main>

@@ -4,6 +4,9 @@ import { call } from '../../api/client';
 import { useAction, useQuery } from '../../lib/useApi';
 import { ConfirmDialog, ErrorBox, Loading } from '../../components/ui';
 
+/** The item that holds the model configuration (ClearML's `General`), which output models of the task take. */
+const MODEL_CONFIG_ITEM = 'General';
+
 interface Item {
   name: string;
   value: string;
@@ -78,6 +81,7 @@ function ConfigItem({ item, editable, onSave, onDelete }: { item: Item; editable
     <section className="config-item" data-config={item.name} aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>
         {item.name} {item.type && <span className="muted small">{item.type}</span>}
+        {item.name === MODEL_CONFIG_ITEM && <span className="muted small"> (model configuration)</span>}
       </h2>
       {item.description && <p className="muted">{item.description}</p>}
       {editable ? (
