@@ -199,6 +199,29 @@ for (const dialect of testDialects()) {
       assert.ok(existsSync(`${local}.json`));
     });
 
+    it('trusts a sidecar only within the boot it was written in: after a reboot the file is hashed again (decision 13)', async () => {
+      const obj = await publish('reboot.bin', 64 * KiB);
+      const { manager, rec } = freshManager();
+      const opts = { expectedSha256: obj.sha256, expectedSize: obj.size };
+      const local = await manager.getLocalCopy(obj.uri, opts);
+      const original = readFileSync(local);
+      // A crash lost unflushed bytes: same size and mtime, other content, and the sidecar is from an earlier boot.
+      const { mtime } = statSync(local);
+      const lost = Buffer.from(original);
+      lost.fill(0, 0, 4 * KiB);
+      writeFileSync(local, lost);
+      utimesSync(local, mtime, mtime);
+      const sidecar = JSON.parse(readFileSync(`${local}.json`, 'utf8'));
+      assert.equal(typeof sidecar.boot, 'string', 'the sidecar names its boot');
+      writeFileSync(`${local}.json`, JSON.stringify({ ...sidecar, boot: 'an earlier boot' }));
+      assert.equal(await manager.getLocalCopy(obj.uri, opts), local);
+      assert.equal(gets(rec), 2, 'hashed, found damaged, downloaded again');
+      assert.ok(readFileSync(local).equals(original));
+      // Verified in this boot now: the next hit trusts the sidecar again.
+      await manager.getLocalCopy(obj.uri, opts);
+      assert.equal(gets(rec), 2);
+    });
+
     it('never holds more than its size bound, evicting the least recently used first (matrix 138 adjusted by decision 13)', async () => {
       const bound = 1000 * KiB;
       const { manager, rec, root } = freshManager({ cacheMaxBytes: bound });

@@ -5,23 +5,27 @@
  *   blobs/<sha256>             an object whose digest was known before the download
  *   urls/<sha256 of the URL>   an object whose digest was not known (verified by size and its own digest)
  *   local/<sha256>             (no blob) a local archive's extraction
- *   <entry>.json               sidecar: URI, SHA-256, size and mtime of the blob, bytes extracted
+ *   <entry>.json               sidecar: URI, SHA-256, size and mtime of the blob, bytes extracted, the boot it was written in
  *   <entry>.extracted/         the extracted archive, next to its blob
  *   locks/<kind>-<entry>.<pid>.<random>.lock   one per entry a live process is using
  *
- * A download goes to `<entry>.<pid>.<random>.partial`, is verified (digest, size), fsynced and renamed, so
- * an entry is complete or absent. A hit is verified from the sidecar when the blob's size and mtime are
- * unchanged, re-hashed when they changed, and deleted and downloaded again when it does not match.
+ * A download goes to `<entry>.<pid>.<random>.partial`, is verified (digest, size) and renamed, so a process
+ * sees an entry complete or not at all. It is not flushed to disk (an fsync costs about a second per GB on
+ * common disks); instead the sidecar names the machine's boot, and an entry written before the last boot, whose
+ * unflushed bytes a crash may have lost, is hashed again before it is trusted. A hit is verified from the
+ * sidecar when the blob's size and mtime are unchanged in the same boot, re-hashed otherwise, and deleted and
+ * downloaded again when it does not match.
  * Entries are evicted least-recently-used first until the total (blobs and extracted folders) fits the
  * bound; entries in use by this process (refcount) or another live one (lock file) are never evicted,
  * and neither is the one just fetched.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { IntegrityError, StorageError, UsageError } from '../errors.js';
 import { extractArchive, type ArchiveKind } from './archive.js';
-import { fsync } from './drivers/file.js';
 import { hashFile } from './transfer.js';
 import type { ProgressListener } from './types.js';
 
@@ -43,7 +47,21 @@ interface EntryMeta {
   size: number;
   mtimeMs: number;
   extractedBytes?: number;
+  /** The boot the blob was verified in (see BOOT). */
+  boot?: string;
 }
+
+/**
+ * This boot of the machine: Linux's boot id, else the boot time to the minute. Bytes written in an earlier boot
+ * may not have reached the disk before a crash, so a sidecar vouches for its blob only within its own boot.
+ */
+const BOOT = (() => {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return `booted-${Math.round((Date.now() / 1000 - os.uptime()) / 60)}`;
+  }
+})();
 
 export interface CacheFetchOptions {
   expectedSha256?: string;
@@ -94,7 +112,8 @@ export class DownloadCache {
       const fresh = options.forceDownload || !(await this.verify(ref, uri, expected, options.expectedSize));
       if (fresh) await this.download(ref, uri, expected, options);
       else await this.touch(ref);
-      return options.extract ? this.extracted(ref, this.blobPath(ref), options.extract, uri) : this.blobPath(ref);
+      const found = options.extract ? await this.extracted(ref, this.blobPath(ref), options.extract, uri) : this.blobPath(ref);
+      return { path: found, grew: fresh || !!options.extract };
     });
   }
 
@@ -104,7 +123,7 @@ export class DownloadCache {
     return this.leased(ref, async () => {
       if (!(await this.readMeta(ref))) await this.writeMeta(ref, { uri, sha256: ref.name, size: 0, mtimeMs: 0 });
       await this.touch(ref);
-      return this.extracted(ref, file, kind, uri);
+      return { path: await this.extracted(ref, file, kind, uri), grew: true };
     });
   }
 
@@ -113,15 +132,18 @@ export class DownloadCache {
     return (await this.scan()).reduce((sum, e) => sum + e.bytes, 0);
   }
 
-  /** Holds `ref`, runs `work` serialized with other work on it, then evicts; the entry stays held for the caller. */
-  private async leased(ref: EntryRef, work: () => Promise<string>): Promise<CacheLease> {
+  /**
+   * Holds `ref`, runs `work` serialized with other work on it, then evicts when the work added bytes (a plain
+   * hit adds none, and skips the scan of the whole cache); the entry stays held for the caller.
+   */
+  private async leased(ref: EntryRef, work: () => Promise<{ path: string; grew: boolean }>): Promise<CacheLease> {
     await this.hold(ref);
     try {
       const result = await this.serialized(ref, work);
-      await this.evict(0);
+      if (result.grew) await this.evict(0);
       let released = false;
       return {
-        path: result,
+        path: result.path,
         release: async () => {
           if (released) return;
           released = true;
@@ -168,7 +190,7 @@ export class DownloadCache {
     const st = await stat(blob).catch(() => undefined);
     if (!st?.isFile()) return false;
     const meta = await this.readMeta(ref);
-    const unchanged = !!meta && meta.size === st.size && meta.mtimeMs === st.mtimeMs;
+    const unchanged = !!meta && meta.size === st.size && meta.mtimeMs === st.mtimeMs && meta.boot === BOOT;
     // The sidecar vouches for an unchanged file; a changed (or unexplained) one is hashed again.
     const actual = unchanged ? meta.sha256 : (await hashFile(blob)).sha256;
     const wanted = expected ?? meta?.sha256;
@@ -195,7 +217,6 @@ export class DownloadCache {
       }
       // An empty answer is only a valid download when a digest or size says the object is empty.
       if (got.size === 0 && !expected && options.expectedSize === undefined) throw new StorageError(uri, 'downloaded a 0-byte file');
-      await fsync(partial);
       await this.remove(ref);
       await rename(partial, blob);
       const st = await stat(blob);
@@ -230,7 +251,7 @@ export class DownloadCache {
     const file = this.metaPath(ref);
     const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
     await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(temp, JSON.stringify(meta));
+    await writeFile(temp, JSON.stringify({ ...meta, boot: BOOT }));
     await rename(temp, file);
   }
 

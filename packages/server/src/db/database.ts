@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import pg from 'pg';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
 import type { Schema } from './schema.js';
 import { migrations, type MigrationContext } from './migrations/index.js';
@@ -22,9 +21,6 @@ const PG_POOL_SIZE = 10;
 /** How long SQLite waits for a lock held by another process before answering busy. */
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
-// int8 (bigint) and count(*) come back as strings from node-postgres; every such value here fits a double.
-pg.types.setTypeParser(20, (v) => Number(v));
-
 export interface OpenOptions {
   /** `postgres://...`; absent means SQLite in `dataDir`. */
   databaseUrl?: string;
@@ -37,6 +33,10 @@ export async function openDatabase(options: OpenOptions): Promise<Db> {
   const isPostgres = !!options.databaseUrl && /^postgres(ql)?:\/\//.test(options.databaseUrl);
   let kysely: Kysely<Schema>;
   if (isPostgres) {
+    // node-postgres loads only for PostgreSQL: a SQLite server has no use for its memory.
+    const { default: pg } = await import('pg');
+    // int8 (bigint) and count(*) come back as strings from node-postgres; every such value here fits a double.
+    pg.types.setTypeParser(20, (v) => Number(v));
     const pool = new pg.Pool({
       connectionString: options.databaseUrl,
       max: PG_POOL_SIZE,

@@ -4,7 +4,12 @@
  * object-store.ts). What those credentials may delete bounds what this can delete.
  */
 import type { Services } from '../services.js';
-import { isObjectStoreUri, locateObject, type ObjectBackend } from './object-store.js';
+import type { ObjectBackend } from './object-store.js';
+
+/** URIs object-store.ts serves; checked here so that its cloud SDKs load only once such a URI shows up. */
+function isObjectStoreUri(uri: string): boolean {
+  return /^(s3|gs|azure):\/\//.test(uri);
+}
 
 /** One client per bucket (or container) per server, reused across deletes. */
 const backends = new WeakMap<Services, Map<string, ObjectBackend>>();
@@ -20,6 +25,7 @@ export async function deleteExternalObject(uri: string, services: Services): Pro
     cache = new Map();
     backends.set(services, cache);
   }
+  const { locateObject } = await import('./object-store.js');
   const { backend, key } = locateObject(uri, process.env, cache);
   if (!key || !(await backend.head(key))) return false;
   await backend.remove([key]);

@@ -73,11 +73,6 @@ export interface ObjectLocation {
   key: string;
 }
 
-/** Schemes that name an object store. */
-export function isObjectStoreUri(uri: string): boolean {
-  return /^(s3|gs|azure):\/\//.test(uri);
-}
-
 /**
  * The backend and key of an object-store URI (`s3://`, `gs://`, `azure://`). Backends are kept in
  * `cache` by their base, so one client serves every key of a bucket.

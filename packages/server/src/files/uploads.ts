@@ -1,7 +1,8 @@
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Server as TusServer, TUS_RESUMABLE, type Upload } from '@tus/server';
+import { ERRORS, Server as TusServer, TUS_RESUMABLE, type Upload } from '@tus/server';
 import { FileStore as TusFileStore } from '@tus/file-store';
 import type { Services } from '../services.js';
 import { isoDate } from '../util/time.js';
@@ -17,6 +18,52 @@ const UPLOAD_EXPIRY_MS = 7 * 24 * 3600 * 1000;
 const CLEANUP_INTERVAL_MS = 3600 * 1000;
 /** Upload ids as the tus server makes them (random hex); anything else is not one of ours. */
 const UPLOAD_ID_RE = /^[0-9a-f]{16,64}$/;
+/**
+ * Upload bodies are written in blocks of this size: writing each ~64 KiB network chunk on its own costs the
+ * server about a third more CPU per uploaded byte.
+ */
+const WRITE_BLOCK_BYTES = 1024 * 1024;
+
+/** The tus file store, writing what a PATCH brings in WRITE_BLOCK_BYTES blocks. */
+class BlockFileStore extends TusFileStore {
+  constructor(private readonly folder: string) {
+    super({ directory: folder });
+  }
+
+  override async write(readable: Readable, id: string, offset: number): Promise<number> {
+    if (!UPLOAD_ID_RE.test(id)) throw ERRORS.FILE_NOT_FOUND;
+    const handle = await open(path.join(this.folder, id), 'r+');
+    let position = offset;
+    let block: Buffer[] = [];
+    let blockBytes = 0;
+    const flush = async () => {
+      const data = block.length === 1 ? block[0]! : Buffer.concat(block, blockBytes);
+      block = [];
+      blockBytes = 0;
+      try {
+        await handle.write(data, 0, data.length, position);
+      } catch {
+        throw ERRORS.FILE_WRITE_ERROR;
+      }
+      position += data.length;
+    };
+    try {
+      for await (const chunk of readable as AsyncIterable<Buffer>) {
+        block.push(chunk);
+        blockBytes += chunk.length;
+        if (blockBytes >= WRITE_BLOCK_BYTES) await flush();
+      }
+    } finally {
+      // What arrived before a dropped connection is kept too: the client resumes from the upload's length.
+      try {
+        if (blockBytes) await flush();
+      } finally {
+        await handle.close();
+      }
+    }
+    return position;
+  }
+}
 
 /** Working folders under the data folder: resumable parts, completion records, multipart staging. */
 export function uploadFolders(dataDir: string): { parts: string; done: string; staging: string } {
@@ -56,7 +103,7 @@ export async function registerUploads(scope: FastifyInstance, services: Services
   const folders = uploadFolders(services.config.dataDir);
   await Promise.all([mkdir(folders.parts, { recursive: true }), mkdir(folders.done, { recursive: true })]);
   const store = services.files;
-  const datastore = new TusFileStore({ directory: folders.parts });
+  const datastore = new BlockFileStore(folders.parts);
   // Expiry is swept here rather than by the tus store, whose expiry check re-reads an upload after it
   // finished, when this server has already moved it into the file store.
   datastore.extensions = datastore.extensions.filter((e) => e !== 'expiration');

@@ -12,11 +12,14 @@ import { FALSE, and, not, or, type Dialect, type Operand, type Sql } from './sql
  */
 export function compileFilters(d: Dialect, entity: EntitySpec, body: Record<string, unknown>): Sql[] {
   const conditions: Sql[] = [];
+  // Pattern filters go last: on SQLite a regex is a JavaScript call per row, and SQLite tests conditions in
+  // the order written, so the cheap ones (tags, ids, status) rule out most rows before any regex runs.
+  const patterns: Sql[] = [];
   for (const [key, value] of Object.entries(body)) {
     if (value === null || value === undefined) continue;
     if (key === '_any_' || key === '_or_' || key === '_all_' || key === '_and_') {
       const c = multiFieldCondition(d, entity, key, value);
-      if (c) conditions.push(c);
+      if (c) patterns.push(c);
       continue;
     }
     if (key === 'filters') {
@@ -33,9 +36,9 @@ export function compileFilters(d: Dialect, entity: EntitySpec, body: Record<stri
     const kind: FilterKind | undefined = path.sub.length ? path.rule?.filter : path.spec.filter;
     if (!kind) continue;
     const c = fieldCondition(d, path, kind, key, value);
-    if (c) conditions.push(c);
+    if (c) (kind === 'pattern' ? patterns : conditions).push(c);
   }
-  return conditions;
+  return [...conditions, ...patterns];
 }
 
 function fieldCondition(d: Dialect, path: ResolvedPath, kind: FilterKind, key: string, value: unknown): Sql | undefined {

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { loadPlotly } from '../lib/plotly';
+import { loadPlotly, queueDraw } from '../lib/plotly';
 import { ErrorBox } from './ui';
 
 /** Draws one plotly figure; the graph div keeps plotly's own `data`/`layout` so tests can read them. */
@@ -10,11 +10,13 @@ export function PlotlyChart({ data, layout, label }: { data: unknown[]; layout: 
     let cancelled = false;
     const el = ref.current;
     loadPlotly()
-      .then((Plotly) => {
-        if (cancelled || !el) return;
-        return Plotly.react(el, data, { autosize: true, margin: { t: 40, r: 20, b: 50, l: 60 }, ...layout }, { responsive: true, displaylogo: false });
-      })
-      .then(() => el?.setAttribute('data-rendered', 'true'))
+      .then((Plotly) =>
+        queueDraw(() => {
+          if (cancelled || !el) return;
+          return Plotly.react(el, data, { autosize: true, margin: { t: 40, r: 20, b: 50, l: 60 }, ...layout }, { responsive: true, displaylogo: false });
+        }),
+      )
+      .then(() => !cancelled && el?.setAttribute('data-rendered', 'true'))
       .catch((err: unknown) => !cancelled && setError(err));
     return () => {
       cancelled = true;

@@ -1,6 +1,6 @@
-import { useMemo } from 'react';
+import { useEffect, useMemo } from 'react';
 import { latestPlots, type PlotEvent } from '../api/events';
-import { expandLayout, upgradeTitles } from '../lib/plotly';
+import { expandLayout, loadPlotly, upgradeTitles } from '../lib/plotly';
 import { useQuery } from '../lib/useApi';
 import { ErrorBox, Loading } from './ui';
 import { PlotlyChart } from './PlotlyChart';
@@ -28,6 +28,8 @@ function figureOf(event: PlotEvent): Figure {
 /** Every reported plot figure (latest iteration of each), drawn as reported, layout included. */
 export function PlotsView({ entity, modelEvents }: { entity: string; modelEvents: boolean }) {
   const plots = useQuery((signal) => latestPlots(entity, modelEvents, signal), [entity, modelEvents]);
+  // plotly (a large script) loads while the plots do, not after them; a failure shows on each chart.
+  useEffect(() => void loadPlotly().catch(() => undefined), []);
   const figures = useMemo(
     () => (plots.data ?? []).map(figureOf).sort((a, b) => a.event.metric.localeCompare(b.event.metric) || a.event.variant.localeCompare(b.event.variant)),
     [plots.data],

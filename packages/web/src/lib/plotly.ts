@@ -31,6 +31,28 @@ export function loadPlotly(): Promise<PlotlyApi> {
   return loading;
 }
 
+/** Charts waiting to be drawn. They are drawn one per task, in the order they asked, so that the page
+ * answers input and paints between two charts instead of freezing until a page of large charts is done. */
+const drawQueue: (() => Promise<void>)[] = [];
+let drawing = false;
+
+/** Runs `draw` (a Plotly call) once the charts queued before it are drawn. */
+export function queueDraw(draw: () => Promise<unknown> | undefined): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    drawQueue.push(() => Promise.resolve().then(draw).then(() => resolve(), reject));
+    if (!drawing) void drainDrawQueue();
+  });
+}
+
+async function drainDrawQueue(): Promise<void> {
+  drawing = true;
+  while (drawQueue.length) {
+    await drawQueue.shift()!();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  drawing = false;
+}
+
 const LEGACY_TITLE_KEYS: Record<string, string> = { titlefont: 'font', titleside: 'side', titleposition: 'position' };
 
 /**
