@@ -40,8 +40,8 @@ if (!env.CAIRN_TEST_DATABASE_URL && env.CAIRN_TEST_POSTGRES !== '0') {
   }
 }
 
-// The browser tests load the built web app; building it takes a few seconds.
-if (existsSync(path.join(root, 'packages/web/vite.config.ts')) && files.some((f) => f.includes(`${path.sep}web${path.sep}`))) {
+// The browser tests and the CLI's server test load the built web app; building it takes a few seconds.
+if (existsSync(path.join(root, 'packages/web/vite.config.ts')) && files.some((f) => f.includes(`${path.sep}web${path.sep}`) || f.endsWith(path.join('cli', 'src', 'commands', 'server.test.ts')))) {
   const build = spawnSync('npm', ['run', 'build:web'], { cwd: root, stdio: 'inherit', env });
   if (build.status !== 0) {
     console.error('building the web app failed');

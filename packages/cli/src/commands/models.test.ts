@@ -5,7 +5,6 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -13,28 +12,9 @@ import path from 'node:path';
 import { operations } from '@cairn/protocol';
 import { startTestServer, type TestServer } from '@cairn/server/test-harness';
 import { OutputModel, Session, Task } from '@cairn/sdk';
+import { runCli as run, SOURCE_CLI as BIN } from '../../test/run-cli.js';
 
-const BIN = path.resolve(import.meta.dirname, '../../bin/cairn.js');
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `cairn <args>` with exactly `env` (plus PATH) and collects what it printed. */
-function run(args: string[], env: Record<string, string>, command: string[] = [process.execPath, BIN]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command[0]!, [...command.slice(1), ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('cairn models', () => {
   let s: TestServer;

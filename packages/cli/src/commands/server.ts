@@ -1,10 +1,13 @@
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import type { RunningServer } from '@cairn/server';
 
-/** The built web app, served at `/` when present. */
-const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../web/dist');
+/**
+ * The built web app, served at `/` when present. Found through the package, not relative to this file, which
+ * moves when the CLI is compiled ahead (scripts/build-cli.mjs).
+ */
+const WEB_DIST = path.join(path.dirname(createRequire(import.meta.url).resolve('@cairn/web/package.json')), 'dist');
 
 export function serverCommand(): Command {
   return new Command('server')

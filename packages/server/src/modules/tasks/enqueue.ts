@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { TASK_STATUSES, tasks, type TaskStatus, type UpdateResponse } from '@cairn/protocol';
 import { defineHandler } from '../../api/handler.js';
 import type { CallContext } from '../../api/context.js';
@@ -83,9 +84,9 @@ export async function dequeueTaskRequest(ctx: CallContext, taskId: string, optio
   });
 }
 
-/** tasks.enqueue */
-export const enqueueHandler = defineHandler(tasks.enqueue, async (ctx, req) =>
-  enqueueTask(ctx, req.task, {
+/** The options of tasks.enqueue and tasks.enqueue_many, which name them alike. */
+function enqueueOptions(req: Omit<z.output<typeof tasks.enqueue.request>, 'task'>): EnqueueOptions {
+  return {
     queue: req.queue,
     queueName: req.queue_name,
     force: req.force,
@@ -93,8 +94,11 @@ export const enqueueHandler = defineHandler(tasks.enqueue, async (ctx, req) =>
     statusMessage: req.status_message,
     updateExecutionQueue: req.update_execution_queue,
     verifyWatchedQueue: req.verify_watched_queue,
-  }),
-);
+  };
+}
+
+/** tasks.enqueue */
+export const enqueueHandler = defineHandler(tasks.enqueue, async (ctx, req) => enqueueTask(ctx, req.task, enqueueOptions(req)));
 
 /** tasks.dequeue */
 export const dequeueHandler = defineHandler(tasks.dequeue, async (ctx, req) =>
@@ -104,15 +108,7 @@ export const dequeueHandler = defineHandler(tasks.dequeue, async (ctx, req) =>
 /** tasks.enqueue_many: each task into the same queue; per-task failures are reported in the 200 answer. */
 export const enqueueMany = defineHandler(tasks.enqueue_many, async (ctx, req) =>
   runBatch(req.ids, async (id) => {
-    const { queued, ...res } = await enqueueTask(ctx, id, {
-      queue: req.queue,
-      queueName: req.queue_name,
-      force: req.force,
-      statusReason: req.status_reason,
-      statusMessage: req.status_message,
-      updateExecutionQueue: req.update_execution_queue,
-      verifyWatchedQueue: req.verify_watched_queue,
-    });
+    const { queued, ...res } = await enqueueTask(ctx, id, enqueueOptions(req));
     return { ...res, queued: queued > 0 };
   }),
 );
