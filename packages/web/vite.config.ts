@@ -6,25 +6,36 @@ import react from '@vitejs/plugin-react';
 
 const require = createRequire(import.meta.url);
 
+/** plotly's two pre-minified files: the cartesian bundle (2D traces) and the full one (see src/lib/plotly.ts). */
+const PLOTLY_FILES = {
+  cartesian: { module: 'plotly.js-cartesian-dist-min/plotly-cartesian.min.js', prefix: 'plotly-cartesian' },
+  full: { module: 'plotly.js-dist-min/plotly.min.js', prefix: 'plotly' },
+} as const;
+
 /**
- * plotly.js is served as its own pre-minified file instead of being bundled: bundling it makes the
- * build ~10x slower and heavier, and the app loads it only when a chart is shown.
+ * plotly.js is served as its own pre-minified files instead of being bundled: bundling it makes the
+ * build ~10x slower and heavier, and the app loads it only when a chart is shown. Each file name carries its
+ * version, so the server can let browsers keep it.
  */
-function plotlyAsset(): Plugin {
-  const source = require.resolve('plotly.js-dist-min/plotly.min.js');
-  const version = (JSON.parse(readFileSync(path.join(path.dirname(source), 'package.json'), 'utf8')) as { version: string }).version;
-  const fileName = `plotly-${version}.min.js`;
+function plotlyAssets(): Plugin {
+  const files = Object.entries(PLOTLY_FILES).map(([bundle, { module, prefix }]) => {
+    const source = require.resolve(module);
+    const version = (JSON.parse(readFileSync(path.join(path.dirname(source), 'package.json'), 'utf8')) as { version: string }).version;
+    return { bundle, source, fileName: `${prefix}-${version}.min.js` };
+  });
   return {
-    name: 'cairn-plotly-asset',
-    config: () => ({ define: { __PLOTLY_URL__: JSON.stringify(`/${fileName}`) } }),
+    name: 'cairn-plotly-assets',
+    config: () => ({ define: { __PLOTLY_URLS__: JSON.stringify(Object.fromEntries(files.map((f) => [f.bundle, `/${f.fileName}`]))) } }),
     configureServer(server) {
-      server.middlewares.use(`/${fileName}`, (_req, res) => {
-        res.setHeader('content-type', 'text/javascript');
-        createReadStream(source).pipe(res);
-      });
+      for (const { source, fileName } of files) {
+        server.middlewares.use(`/${fileName}`, (_req, res) => {
+          res.setHeader('content-type', 'text/javascript');
+          createReadStream(source).pipe(res);
+        });
+      }
     },
     generateBundle() {
-      this.emitFile({ type: 'asset', fileName, source: readFileSync(source) });
+      for (const { source, fileName } of files) this.emitFile({ type: 'asset', fileName, source: readFileSync(source) });
     },
   };
 }
@@ -34,7 +45,7 @@ const devServer = process.env.CAIRN_DEV_SERVER ?? 'http://127.0.0.1:8080';
 
 export default defineConfig({
   root: import.meta.dirname,
-  plugins: [react(), plotlyAsset()],
+  plugins: [react(), plotlyAssets()],
   build: { outDir: 'dist', emptyOutDir: true, sourcemap: false },
   server: { proxy: { '/api': devServer, '/files': devServer } },
 });

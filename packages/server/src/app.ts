@@ -8,8 +8,8 @@ import { registerApi } from './api/transport.js';
 import { allHandlers } from './modules/index.js';
 import { registerFiles } from './files/index.js';
 
-/** Files of the web build whose name changes with their content: `/assets/<name>-<hash>.<ext>`, `/plotly-<version>.min.js`. */
-const IMMUTABLE_WEB_FILE = /^\/(assets\/[\w.-]+-[\w-]{8,}\.\w+|plotly-\d+\.\d+\.\d+\.min\.js)$/;
+/** Files of the web build whose name changes with their content: `/assets/<name>-<hash>.<ext>`, `/plotly[-cartesian]-<version>.min.js`. */
+const IMMUTABLE_WEB_FILE = /^\/(assets\/[\w.-]+-[\w-]{8,}\.\w+|plotly(-cartesian)?-\d+\.\d+\.\d+\.min\.js)$/;
 
 /** Builds the one Fastify app: web app at `/`, API at `/api/`, files at `/files/`, health at `/health`. */
 export async function createApp(services: Services): Promise<FastifyInstance> {

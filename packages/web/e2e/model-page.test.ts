@@ -351,6 +351,28 @@ describe('web: the model page, tab by tab', () => {
     assertNoErrors(browser);
   });
 
+  test('plots: 2D figures are drawn by the cartesian plotly, 3D, surface and table ones by the full one', async () => {
+    const kinds = new OutputModel({ task, name: 'plot kinds' });
+    await kinds.reportScatter2d('A line', 'val', [[0, 1], [1, 3], [2, 2]], { iteration: 1 });
+    await kinds.reportScatter3d('B cloud', 'val', [[0, 1, 2], [1, 2, 3], [2, 0, 1]], { iteration: 1 });
+    await kinds.reportSurface('C surface', 'val', [[1, 2], [3, 4]], { iteration: 1 });
+    await kinds.reportTable('D table', 'val', { tablePlot: [['name', 'score'], ['a', 1], ['b', 2]], iteration: 1 });
+    await kinds.flushReports();
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/projects/${projectId}/models/${kinds.id}/plots`);
+    await settled(page);
+    await page.waitForFunction(`document.querySelectorAll('.plots .plot[data-rendered="true"]').length === 4`);
+    // The types plotly drew (a bundle without a trace type would draw a scatter instead).
+    const drawn = await page.$$eval('.plots .plot', (divs) => divs.map((d) => (d as unknown as { _fullData: { type: string }[] })._fullData[0]!.type));
+    assert.deepEqual(drawn, ['scatter', 'scatter3d', 'surface', 'table']);
+    const scripts = (await page.evaluate(`performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname)`)) as string[];
+    assert.deepEqual(scripts.filter((p) => p.startsWith('/plotly')).map((p) => p.replace(/-[\d.]+\.min\.js$/, '')).sort(), ['/plotly', '/plotly-cartesian']);
+    // Each chart was drawn for real: plotly put its SVG or WebGL output inside every graph div.
+    assert.deepEqual(await page.$$eval('.plots .plot', (divs) => divs.map((d) => d.querySelector('.main-svg') !== null)), [true, true, true, true]);
+    await page.close();
+    assertNoErrors(browser);
+  });
+
   test('menu: publish locks editing; archive and restore; move; delete', async () => {
     const page = await browser.newPage();
     await page.goto(`${base}/general`);

@@ -28,8 +28,9 @@ function figureOf(event: PlotEvent): Figure {
 /** Every reported plot figure (latest iteration of each), drawn as reported, layout included. */
 export function PlotsView({ entity, modelEvents }: { entity: string; modelEvents: boolean }) {
   const plots = useQuery((signal) => latestPlots(entity, modelEvents, signal), [entity, modelEvents]);
-  // plotly (a large script) loads while the plots do, not after them; a failure shows on each chart.
-  useEffect(() => void loadPlotly().catch(() => undefined), []);
+  // plotly (a large script) loads while the plots do, not after them; a failure shows on each chart. Most
+  // figures are 2D: the cartesian bundle is the likely one.
+  useEffect(() => void loadPlotly('cartesian').catch(() => undefined), []);
   const figures = useMemo(
     () => (plots.data ?? []).map(figureOf).sort((a, b) => a.event.metric.localeCompare(b.event.metric) || a.event.variant.localeCompare(b.event.variant)),
     [plots.data],

@@ -6,29 +6,63 @@ export interface PlotlyApi {
   Plots: { resize(el: HTMLElement): void };
 }
 
-declare const __PLOTLY_URL__: string;
+/**
+ * plotly comes in two files: its cartesian bundle (2D traces, a third of the size and of the start-up time, which
+ * is what a page of charts waits for) and the full one, loaded only for figures the cartesian bundle cannot draw
+ * (3D scatter, surface, table, ...).
+ */
+export type PlotlyBundle = 'cartesian' | 'full';
+
+declare const __PLOTLY_URLS__: Record<PlotlyBundle, string>;
 declare global {
   interface Window {
     Plotly?: PlotlyApi;
   }
 }
 
-let loading: Promise<PlotlyApi> | undefined;
+/** The trace types the cartesian bundle holds (its README lists them). */
+const CARTESIAN_TRACES = new Set(['bar', 'box', 'contour', 'heatmap', 'histogram', 'histogram2d', 'histogram2dcontour', 'image', 'pie', 'scatter', 'scatterternary', 'violin']);
 
-export function loadPlotly(): Promise<PlotlyApi> {
-  if (window.Plotly) return Promise.resolve(window.Plotly);
-  loading ??= new Promise<PlotlyApi>((resolve, reject) => {
+/** The bundle that can draw every trace of `data` (a trace without a type is a scatter). */
+export function bundleFor(data: unknown[]): PlotlyBundle {
+  const drawable = data.every((trace) => {
+    const type = trace && typeof trace === 'object' ? (trace as { type?: unknown }).type : undefined;
+    return CARTESIAN_TRACES.has(typeof type === 'string' ? type : 'scatter');
+  });
+  return drawable ? 'cartesian' : 'full';
+}
+
+const bundles: Partial<Record<PlotlyBundle, Promise<PlotlyApi>>> = {};
+/** Both files assign `window.Plotly`: they are loaded one after the other, each taken from it as soon as it ran. */
+let lastScript: Promise<unknown> = Promise.resolve();
+
+/** Loads plotly's `bundle` (once); the full bundle serves cartesian charts too once it is there. */
+export function loadPlotly(bundle: PlotlyBundle): Promise<PlotlyApi> {
+  const full = bundles.full;
+  if (bundle === 'cartesian' && full && !bundles.cartesian) return full;
+  let loading = bundles[bundle];
+  if (!loading) {
+    loading = lastScript.catch(() => undefined).then(() => injectScript(__PLOTLY_URLS__[bundle]));
+    loading.catch(() => {
+      // A failed load is tried again on the next chart.
+      if (bundles[bundle] === loading) delete bundles[bundle];
+    });
+    bundles[bundle] = loading;
+    lastScript = loading;
+  }
+  return loading;
+}
+
+function injectScript(url: string): Promise<PlotlyApi> {
+  return new Promise<PlotlyApi>((resolve, reject) => {
+    delete window.Plotly;
     const script = document.createElement('script');
-    script.src = __PLOTLY_URL__;
+    script.src = url;
     script.async = true;
-    script.onload = () => (window.Plotly ? resolve(window.Plotly) : reject(new Error('plotly.js did not load')));
-    script.onerror = () => {
-      loading = undefined;
-      reject(new Error('plotly.js could not be loaded'));
-    };
+    script.onload = () => (window.Plotly ? resolve(window.Plotly) : reject(new Error(`plotly.js did not load from ${url}`)));
+    script.onerror = () => reject(new Error(`plotly.js could not be loaded from ${url}`));
     document.head.appendChild(script);
   });
-  return loading;
 }
 
 /** Charts waiting to be drawn. They are drawn one per task, in the order they asked, so that the page

@@ -53,6 +53,9 @@ export function ModelPage() {
 
   const model = query.data?.id === modelId ? query.data : undefined;
   const base = `/projects/${projectId}/models/${modelId}`;
+  // Scalars and plots need only the model's id: they load alongside the model, not after it (a page of large
+  // plots is the slowest thing the app shows).
+  const eventsTab = tab === 'scalars' || tab === 'plots';
   return (
     <article className="entity-page" aria-labelledby="page-title">
       <nav aria-label="Breadcrumb" className="breadcrumb">
@@ -71,16 +74,18 @@ export function ModelPage() {
               </NavLink>
             ))}
           </nav>
-          <section className="tab-panel" aria-label={MODEL_TABS.find((t) => t.id === tab)?.title}>
-            {tab === 'general' && <GeneralTab model={model} projectId={projectId} reload={query.reload} />}
-            {tab === 'network' && <NetworkTab model={model} reload={query.reload} />}
-            {tab === 'labels' && <LabelsTab model={model} reload={query.reload} />}
-            {tab === 'metadata' && <MetadataTab model={model} reload={query.reload} />}
-            {tab === 'lineage' && <LineageTab model={model} projectId={projectId} />}
-            {tab === 'scalars' && <ScalarsView entity={model.id} modelEvents />}
-            {tab === 'plots' && <PlotsView entity={model.id} modelEvents />}
-          </section>
         </>
+      )}
+      {(model || (eventsTab && !query.error)) && (
+        <section className="tab-panel" aria-label={MODEL_TABS.find((t) => t.id === tab)?.title}>
+          {model && tab === 'general' && <GeneralTab model={model} projectId={projectId} reload={query.reload} />}
+          {model && tab === 'network' && <NetworkTab model={model} reload={query.reload} />}
+          {model && tab === 'labels' && <LabelsTab model={model} reload={query.reload} />}
+          {model && tab === 'metadata' && <MetadataTab model={model} reload={query.reload} />}
+          {model && tab === 'lineage' && <LineageTab model={model} projectId={projectId} />}
+          {tab === 'scalars' && <ScalarsView entity={modelId} modelEvents />}
+          {tab === 'plots' && <PlotsView entity={modelId} modelEvents />}
+        </section>
       )}
     </article>
   );
