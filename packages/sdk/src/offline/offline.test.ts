@@ -215,7 +215,7 @@ describe('offline mode without a server', () => {
     const notZip = path.join(cacheDir, 'not.zip');
     writeFileSync(notZip, 'not a zip');
     await assert.rejects(Task.importOfflineSession(notZip, { session: online }), UsageError);
-    const unrelated = await createZipPackage([weights]);
+    const unrelated = await createZipPackage([weights], { tmpDir: cacheDir });
     await assert.rejects(Task.importOfflineSession(unrelated, { session: online }), /session\.json cannot be read/);
   });
 });
