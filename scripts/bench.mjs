@@ -66,7 +66,8 @@ const machine = {
   memoryGiB: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
   node: process.version,
   os: `${os.type()} ${os.release()}`,
-  commit: `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain') ? ' (with uncommitted changes)' : ''}`,
+  // The previous run's own output files do not count as changes to what is measured.
+  commit: `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--', '.', ':!bench/RESULTS.md', ':!bench/results.json') ? ' (with uncommitted changes)' : ''}`,
   load: { start: os.loadavg()[0] },
 };
 
