@@ -8,11 +8,15 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { BlobServiceClient, StorageSharedKeyCredential, type ContainerClient } from '@azure/storage-blob';
+import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import { StorageError, causeText } from '../../errors.js';
 import { ProgressMeter } from '../transfer.js';
 import type { ObjectInfo, StorageDriver, TransferOptions, UploadResult } from '../types.js';
 import { checkUploadedSize, configList, configString, downloadToFile, joinKey, section, splitUri, tapped, type ConfigObject } from './object-common.js';
+
+/** The Azure library loads on the first azure:// call, not with the SDK: it is a large share of every script's start-up. */
+let azureSdk: Promise<typeof import('@azure/storage-blob')> | undefined;
+const loadAzureSdk = () => (azureSdk ??= import('@azure/storage-blob'));
 
 /** Bytes per staged block. */
 export const AZURE_BLOCK_SIZE = 8 * 1024 * 1024;
@@ -63,7 +67,7 @@ export class AzureDriver implements StorageDriver {
     if (envAccount && envKey) this.keys.push({ account: envAccount, key: envKey });
   }
 
-  private locate(uri: string): { container: ContainerClient; containerName: string; blob: string } {
+  private async locate(uri: string): Promise<{ container: ContainerClient; containerName: string; blob: string }> {
     const { first: host, rest } = splitUri(uri, 'azure');
     const account = host.split('.')[0];
     const slash = rest.indexOf('/');
@@ -85,6 +89,8 @@ export class AzureDriver implements StorageDriver {
     }
     const url = this.endpoint?.(account) ?? `https://${host}`;
     const cacheKey = JSON.stringify([url, account, match.key]);
+    // Loaded before the lookup, so that two first calls cannot both create a client.
+    const { BlobServiceClient, StorageSharedKeyCredential } = await loadAzureSdk();
     let service = this.clients.get(cacheKey);
     if (!service) {
       service = new BlobServiceClient(url, new StorageSharedKeyCredential(account, match.key));
@@ -94,7 +100,7 @@ export class AzureDriver implements StorageDriver {
   }
 
   async upload(localPath: string, uri: string, options: TransferOptions & { contentType?: string } = {}): Promise<UploadResult> {
-    const loc = this.locate(uri);
+    const loc = await this.locate(uri);
     if (!loc.blob) throw new StorageError(uri, 'an upload needs a blob name after the container', { file: localPath });
     const size = (await stat(localPath)).size;
     const meter = new ProgressMeter(options.onProgress, size);
@@ -116,7 +122,7 @@ export class AzureDriver implements StorageDriver {
   }
 
   async download(uri: string, localPath: string, options: TransferOptions = {}): Promise<{ sha256: string; size: number }> {
-    const loc = this.locate(uri);
+    const loc = await this.locate(uri);
     return downloadToFile(uri, localPath, options, async () => {
       let res;
       try {
@@ -131,7 +137,7 @@ export class AzureDriver implements StorageDriver {
   }
 
   async head(uri: string): Promise<ObjectInfo | undefined> {
-    const loc = this.locate(uri);
+    const loc = await this.locate(uri);
     try {
       const props = await loc.container.getBlobClient(loc.blob).getProperties();
       return { uri, size: props.contentLength ?? 0 };
@@ -142,7 +148,7 @@ export class AzureDriver implements StorageDriver {
   }
 
   async delete(uri: string): Promise<boolean> {
-    const loc = this.locate(uri);
+    const loc = await this.locate(uri);
     try {
       return (await loc.container.getBlobClient(loc.blob).deleteIfExists()).succeeded;
     } catch (err) {
@@ -151,7 +157,7 @@ export class AzureDriver implements StorageDriver {
   }
 
   async *list(prefixUri: string): AsyncIterable<ObjectInfo> {
-    const loc = this.locate(prefixUri);
+    const loc = await this.locate(prefixUri);
     const base = prefixUri.slice(0, prefixUri.length - loc.blob.length).replace(/\/?$/, '/');
     try {
       for await (const page of loc.container.listBlobsFlat({ prefix: loc.blob || undefined }).byPage({ maxPageSize: AZURE_LIST_PAGE })) {
@@ -163,7 +169,7 @@ export class AzureDriver implements StorageDriver {
   }
 
   async verifyWritable(baseUri: string): Promise<void> {
-    const loc = this.locate(baseUri);
+    const loc = await this.locate(baseUri);
     const blob = loc.container.getBlockBlobClient(joinKey(loc.blob, `.cairn-write-check.${randomUUID()}`));
     try {
       await blob.upload('ok', 2);

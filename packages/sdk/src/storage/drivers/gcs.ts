@@ -9,11 +9,15 @@ import { stat } from 'node:fs/promises';
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
-import { Storage, type StorageOptions } from '@google-cloud/storage';
+import type { Storage, StorageOptions } from '@google-cloud/storage';
 import { StorageError, causeText } from '../../errors.js';
 import { ProgressMeter } from '../transfer.js';
 import type { ObjectInfo, StorageDriver, TransferOptions, UploadResult } from '../types.js';
 import { checkUploadedSize, configList, configString, downloadToFile, joinKey, readAll, section, splitUri, tapped, type ConfigObject } from './object-common.js';
+
+/** The Google Cloud library loads on the first gs:// call, not with the SDK: it is a large share of every script's start-up. */
+let gcsSdk: Promise<typeof import('@google-cloud/storage')> | undefined;
+const loadGcsSdk = () => (gcsSdk ??= import('@google-cloud/storage'));
 
 /** Files up to this size go up in one request; larger ones as a resumable upload (the Python client's cut-off). */
 export const GCS_RESUMABLE_THRESHOLD = 8 * 1024 * 1024;
@@ -89,7 +93,7 @@ export class GcsDriver implements StorageDriver {
     const meter = new ProgressMeter(options.onProgress, size);
     const body = tapped(createReadStream(localPath), meter);
     const resumable = size > GCS_RESUMABLE_THRESHOLD;
-    const file = this.client(loc.settings).bucket(loc.bucket).file(loc.key);
+    const file = (await this.client(loc.settings)).bucket(loc.bucket).file(loc.key);
     try {
       // CRC32C validation against what the service stored stays on (the library's default).
       if (!resumable) {
@@ -113,7 +117,7 @@ export class GcsDriver implements StorageDriver {
 
   async download(uri: string, localPath: string, options: TransferOptions = {}): Promise<{ sha256: string; size: number }> {
     const loc = this.locate(uri);
-    const file = this.client(loc.settings).bucket(loc.bucket).file(loc.key);
+    const file = (await this.client(loc.settings)).bucket(loc.bucket).file(loc.key);
     return downloadToFile(uri, localPath, options, async () => {
       let size: number;
       try {
@@ -130,7 +134,7 @@ export class GcsDriver implements StorageDriver {
   async head(uri: string): Promise<ObjectInfo | undefined> {
     const loc = this.locate(uri);
     try {
-      const [metadata] = await this.client(loc.settings).bucket(loc.bucket).file(loc.key).getMetadata();
+      const [metadata] = await (await this.client(loc.settings)).bucket(loc.bucket).file(loc.key).getMetadata();
       return { uri, size: Number(metadata.size) };
     } catch (err) {
       if (codeOf(err) === 404) return undefined;
@@ -141,7 +145,7 @@ export class GcsDriver implements StorageDriver {
   async delete(uri: string): Promise<boolean> {
     const loc = this.locate(uri);
     try {
-      await this.client(loc.settings).bucket(loc.bucket).file(loc.key).delete();
+      await (await this.client(loc.settings)).bucket(loc.bucket).file(loc.key).delete();
       return true;
     } catch (err) {
       if (codeOf(err) === 404) return false;
@@ -151,7 +155,7 @@ export class GcsDriver implements StorageDriver {
 
   async *list(prefixUri: string): AsyncIterable<ObjectInfo> {
     const loc = this.locate(prefixUri);
-    const bucket = this.client(loc.settings).bucket(loc.bucket);
+    const bucket = (await this.client(loc.settings)).bucket(loc.bucket);
     let pageToken: string | undefined;
     do {
       let files;
@@ -168,7 +172,7 @@ export class GcsDriver implements StorageDriver {
 
   async verifyWritable(baseUri: string): Promise<void> {
     const loc = this.locate(baseUri);
-    const file = this.client(loc.settings).bucket(loc.bucket).file(joinKey(loc.key, `.cairn-write-check.${randomUUID()}`));
+    const file = (await this.client(loc.settings)).bucket(loc.bucket).file(joinKey(loc.key, `.cairn-write-check.${randomUUID()}`));
     try {
       await file.save('ok', { resumable: false });
       await file.delete();
@@ -177,7 +181,9 @@ export class GcsDriver implements StorageDriver {
     }
   }
 
-  private client(settings: GcsSettings): Storage {
+  private async client(settings: GcsSettings): Promise<Storage> {
+    // Loaded before the lookup, so that two first calls cannot both create a client.
+    const { Storage } = await loadGcsSdk();
     const cacheKey = JSON.stringify([settings.project, settings.source, settings.credentials?.client_email, settings.credentials?.private_key_id]);
     let client = this.clients.get(cacheKey);
     if (!client) {

@@ -11,17 +11,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  type PutObjectCommandInput,
-  type S3ClientConfig,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { PutObjectCommandInput, S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { StorageError } from '../../errors.js';
 import { ProgressMeter } from '../transfer.js';
 import type { ObjectInfo, StorageDriver, TransferOptions, UploadResult } from '../types.js';
@@ -40,6 +30,10 @@ import {
   tapped,
   type ConfigObject,
 } from './object-common.js';
+
+/** The AWS SDK loads on the first S3 call, not with the SDK: it is a large share of every script's start-up. */
+let awsSdk: Promise<[typeof import('@aws-sdk/client-s3'), typeof import('@aws-sdk/lib-storage')]> | undefined;
+const loadAwsSdk = () => (awsSdk ??= Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]));
 
 /** Part size of multipart uploads, and the size from which an upload is multipart (smaller files go up in one buffered PUT): boto3's default (`sdk.aws.boto3.multipart_chunksize` / `multipart_threshold`). */
 export const S3_PART_SIZE = 8 * 1024 * 1024;
@@ -159,7 +153,8 @@ export class S3Driver implements StorageDriver {
   async upload(localPath: string, uri: string, options: TransferOptions & { contentType?: string } = {}): Promise<UploadResult> {
     const loc = this.locate(uri);
     if (!loc.key) throw new StorageError(uri, 'an upload needs an object key after the bucket', { file: localPath });
-    const client = this.client(loc, uri);
+    const client = await this.client(loc, uri);
+    const [{ PutObjectCommand }, { Upload }] = await loadAwsSdk();
     const size = (await stat(localPath)).size;
     const meter = new ProgressMeter(options.onProgress, size);
     const body = tapped(createReadStream(localPath), meter);
@@ -201,7 +196,8 @@ export class S3Driver implements StorageDriver {
 
   async download(uri: string, localPath: string, options: TransferOptions = {}): Promise<{ sha256: string; size: number }> {
     const loc = this.locate(uri);
-    const client = this.client(loc, uri);
+    const client = await this.client(loc, uri);
+    const [{ GetObjectCommand }] = await loadAwsSdk();
     return downloadToFile(uri, localPath, options, async () => {
       try {
         const res = await client.send(new GetObjectCommand({ Bucket: loc.bucket, Key: loc.key }), { abortSignal: options.signal });
@@ -215,7 +211,8 @@ export class S3Driver implements StorageDriver {
   async head(uri: string, options: { signal?: AbortSignal } = {}): Promise<ObjectInfo | undefined> {
     const loc = this.locate(uri);
     try {
-      const res = await this.client(loc, uri).send(new HeadObjectCommand({ Bucket: loc.bucket, Key: loc.key }), { abortSignal: options.signal });
+      const [{ HeadObjectCommand }] = await loadAwsSdk();
+      const res = await (await this.client(loc, uri)).send(new HeadObjectCommand({ Bucket: loc.bucket, Key: loc.key }), { abortSignal: options.signal });
       return { uri, size: res.ContentLength ?? 0 };
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
@@ -228,7 +225,8 @@ export class S3Driver implements StorageDriver {
     if (!(await this.head(uri))) return false;
     const loc = this.locate(uri);
     try {
-      await this.client(loc, uri).send(new DeleteObjectCommand({ Bucket: loc.bucket, Key: loc.key }));
+      const [{ DeleteObjectCommand }] = await loadAwsSdk();
+      await (await this.client(loc, uri)).send(new DeleteObjectCommand({ Bucket: loc.bucket, Key: loc.key }));
       return true;
     } catch (err) {
       throw new StorageError(uri, `S3 delete failed: ${s3Message(err)}`, { cause: err });
@@ -237,7 +235,8 @@ export class S3Driver implements StorageDriver {
 
   async *list(prefixUri: string): AsyncIterable<ObjectInfo> {
     const loc = this.locate(prefixUri);
-    const client = this.client(loc, prefixUri);
+    const client = await this.client(loc, prefixUri);
+    const [{ ListObjectsV2Command }] = await loadAwsSdk();
     let token: string | undefined;
     do {
       let page;
@@ -255,7 +254,8 @@ export class S3Driver implements StorageDriver {
 
   async verifyWritable(baseUri: string): Promise<void> {
     const loc = this.locate(baseUri);
-    const client = this.client(loc, baseUri);
+    const client = await this.client(loc, baseUri);
+    const [{ PutObjectCommand, DeleteObjectCommand }] = await loadAwsSdk();
     const key = joinKey(loc.key, `.cairn-write-check.${randomUUID()}`);
     try {
       await client.send(new PutObjectCommand({ Bucket: loc.bucket, Key: key, Body: 'ok' }));
@@ -266,7 +266,7 @@ export class S3Driver implements StorageDriver {
   }
 
   /** One client per distinct endpoint and credentials, created on first use. */
-  private client(loc: S3Location, uri: string): S3Client {
+  private async client(loc: S3Location, uri: string): Promise<S3Client> {
     const s = loc.settings;
     // The AWS SDK's own provider chain (environment, profile, instance role) when asked for, or when only a profile is named.
     const chain = s.useCredentialsChain || (!(s.key && s.secret) && s.profile !== undefined);
@@ -278,6 +278,8 @@ export class S3Driver implements StorageDriver {
           'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
       );
     }
+    // Loaded before the lookup, so that two first calls cannot both create a client.
+    const [{ S3Client }] = await loadAwsSdk();
     const cacheKey = JSON.stringify([s.host, s.secure, s.verify, s.region, s.key, s.secret, s.token, s.profile, s.useCredentialsChain]);
     let client = this.clients.get(cacheKey);
     if (!client) {
