@@ -7,10 +7,9 @@ import { sql } from 'kysely';
 import { openDatabase, type Db } from '../../packages/server/src/db/database.js';
 import { newId } from '../../packages/server/src/util/ids.js';
 import { isoDate } from '../../packages/server/src/util/time.js';
+import { insertModels, type ModelSeed } from '../../packages/server/test/seed-models.js';
 import type { CairnServerOptions } from './processes.js';
 
-/** Rows per INSERT: far below both databases' bound-parameter limits. */
-const INSERT_BATCH = 500;
 const FAMILIES = ['resnet50', 'resnet101', 'bert-base', 'bert-large', 'yolov8', 'unet', 'vit-b16', 'whisper-small', 'llama-7b', 'efficientnet'];
 const FRAMEWORKS = ['PyTorch', 'TensorFlow', 'ONNX', 'Keras', 'scikit-learn'];
 /** Tags and how often each is on a model (1 in N). */
@@ -27,15 +26,9 @@ const TAGS: [string, number][] = [
 const ARCHIVED_EVERY = 10;
 const START = Date.UTC(2025, 0, 1);
 
-export interface SeededModel {
-  id: string;
-  name: string;
+export interface SeededModel extends ModelSeed {
   project: string;
-  tags: string[];
-  archived: boolean;
   framework: string;
-  created: string;
-  lastUpdate: string;
 }
 
 function modelName(i: number): string {
@@ -56,55 +49,22 @@ export async function seedModels(db: Db, count: number, projects: string[]): Pro
     // Distinct update times, not in creation order (a walk by last_update is not the insert order).
     const lastUpdate = isoDate(START + ((i * 7919) % count) * 60_000 + 17);
     const tags = TAGS.filter(([, every]) => random() * every < 1).map(([tag]) => tag);
+    const name = modelName(i);
     seeded.push({
       id: newId(),
-      name: modelName(i),
+      name,
       project: projects[i % projects.length]!,
       tags,
       archived: i % ARCHIVED_EVERY === 3,
       framework: FRAMEWORKS[i % FRAMEWORKS.length]!,
       created: isoDate(START + i * 1000),
       lastUpdate,
+      user,
+      comment: `trained on shard ${name.length % 7}`,
+      uri: `http://store.example.com/${name}.bin`,
     });
   }
-  await db.transaction(async (trx) => {
-    for (let i = 0; i < seeded.length; i += INSERT_BATCH) {
-      await trx.kysely
-        .insertInto('models')
-        .values(
-          seeded.slice(i, i + INSERT_BATCH).map((m) => ({
-            id: m.id,
-            company,
-            user,
-            name: m.name,
-            created: m.created,
-            last_update: m.lastUpdate,
-            last_change: m.lastUpdate,
-            last_changed_by: user,
-            task: null,
-            parent: null,
-            project: m.project,
-            comment: `trained on shard ${m.name.length % 7}`,
-            tags: JSON.stringify(m.tags),
-            system_tags: JSON.stringify(m.archived ? ['archived'] : []),
-            framework: m.framework,
-            design: '{}',
-            labels: '{}',
-            uri: `http://store.example.com/${m.name}.bin`,
-            ready: 0,
-            ui_cache: null,
-            metadata: '{}',
-            last_iteration: 0,
-            last_metrics: null,
-            unique_metrics: null,
-            company_origin: null,
-            weights_sha256: null,
-            weights_size: null,
-          })),
-        )
-        .execute();
-    }
-  });
+  await insertModels(db, company, seeded);
   // PostgreSQL's autovacuum analyzes a table this size within a minute of the load; do it now.
   if (db.dialect === 'postgres') await sql`analyze models`.execute(db.kysely);
   return seeded;

@@ -26,6 +26,7 @@ import {
   type Layout,
   type LineSeries,
   type Matrix,
+  type SurfaceOptions,
   type Table,
   type Vector,
 } from './plots.js';
@@ -92,17 +93,8 @@ export interface ConfusionMatrixReportOptions extends MatrixReportOptions {
   comment?: string;
 }
 
-export interface SurfaceReportOptions {
-  iteration?: number;
-  xaxis?: string;
-  yaxis?: string;
-  zaxis?: string;
-  xlabels?: string[];
-  ylabels?: string[];
-  camera?: readonly [number, number, number];
-  comment?: string;
-  extraLayout?: Layout;
-}
+/** The figure's own options, and the iteration it is reported at. */
+export type SurfaceReportOptions = Omit<SurfaceOptions, 'title' | 'series' | 'matrix'> & { iteration?: number };
 
 export interface ReporterOptions {
   pipeline: EventPipeline;

@@ -3,28 +3,20 @@ import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { operations } from '@cairn/protocol';
 import { startTestServer, testDialects, type TestServer } from '../../test/harness.js';
+import { insertModels, type ModelSeed } from '../../test/seed-models.js';
 import { newId } from '../util/ids.js';
 import { isoDate } from '../util/time.js';
 
 /** Models in the table; the benchmark later runs the same shape of query at 100,000. */
 const MODEL_COUNT = 10_000;
-/** Rows per INSERT while seeding (well under both databases' parameter limits). */
-const INSERT_BATCH = 250;
 /** Timed repetitions of the query; the median is printed. */
 const RUNS = 9;
 
-interface Seeded {
-  id: string;
-  name: string;
-  tags: string[];
-  archived: boolean;
-  lastUpdate: string;
-}
 
 for (const dialect of testDialects()) {
   describe(`get_all over ${MODEL_COUNT} models (${dialect})`, () => {
     let s: TestServer;
-    const seeded: Seeded[] = [];
+    const seeded: ModelSeed[] = [];
 
     before(async () => {
       s = await startTestServer({ dialect });
@@ -34,46 +26,11 @@ for (const dialect of testDialects()) {
       for (let i = 0; i < MODEL_COUNT; i++) {
         // Updates are spread out of creation order, so the walk in last_update order is not the insert order.
         const lastUpdate = isoDate(start + ((i * 7919) % MODEL_COUNT) * 60_000);
-        seeded.push({ id: newId(), name: `model-${String(i).padStart(5, '0')}`, tags: [`t${i % 4}`, i % 5 === 0 ? 'gold' : 'plain'].sort(), archived: i % 11 === 0, lastUpdate });
+        const name = `model-${String(i).padStart(5, '0')}`;
+        const tags = [`t${i % 4}`, i % 5 === 0 ? 'gold' : 'plain'].sort();
+        seeded.push({ id: newId(), name, created: isoDate(start + i * 1000), lastUpdate, tags, archived: i % 11 === 0, framework: 'PyTorch', uri: `http://store/${name}.bin` });
       }
-      await db.transaction(async (trx) => {
-        for (let i = 0; i < seeded.length; i += INSERT_BATCH) {
-          await trx.kysely
-            .insertInto('models')
-            .values(
-              seeded.slice(i, i + INSERT_BATCH).map((m, j) => ({
-                id: m.id,
-                company,
-                user: null,
-                name: m.name,
-                created: isoDate(start + (i + j) * 1000),
-                last_update: m.lastUpdate,
-                last_change: m.lastUpdate,
-                last_changed_by: null,
-                task: null,
-                parent: null,
-                project: null,
-                comment: null,
-                tags: JSON.stringify(m.tags),
-                system_tags: JSON.stringify(m.archived ? ['archived'] : []),
-                framework: 'PyTorch',
-                design: '{}',
-                labels: '{}',
-                uri: `http://store/${m.name}.bin`,
-                ready: 0,
-                ui_cache: null,
-                metadata: '{}',
-                last_iteration: 0,
-                last_metrics: null,
-                unique_metrics: null,
-                company_origin: null,
-                weights_sha256: null,
-                weights_size: null,
-              })),
-            )
-            .execute();
-        }
-      });
+      await insertModels(db, company, seeded);
       if (dialect === 'postgres') await sql`analyze models`.execute(db.kysely);
     });
     after(() => s.stop());

@@ -6,8 +6,9 @@ import { metadataPath } from '../api/keys';
 import { metricVariants, type MetricVariant } from '../api/events';
 import { escapeRegex, formatDate, formatNumber, refField, refId } from '../lib/format';
 import { useQuery, useAction } from '../lib/useApi';
-import { useOnVisible, useScrollList } from '../lib/useScrollList';
-import { ConfirmDialog, ErrorBox, Loading, StatusBadge, Tags } from '../components/ui';
+import { useScrollList } from '../lib/useScrollList';
+import { ScrollListFooter } from '../components/ScrollListFooter';
+import { ConfirmDialog, ErrorBox, StatusBadge, Tags } from '../components/ui';
 import { FilterMenu, type FilterOption } from '../components/FilterMenu';
 import { MoveDialog } from '../components/MoveDialog';
 import { ProjectHeader } from '../components/ProjectHeader';
@@ -130,7 +131,6 @@ export function ModelsPage() {
     MODELS_PAGE_SIZE,
     listKey,
   );
-  const sentinel = useOnVisible(list.loadMore, !list.done && !list.loading && !list.error);
 
   const projectFilter = allProjects ? undefined : [projectId];
   const tagOptions = useQuery((signal) => call(projects.get_model_tags, { projects: projectFilter }, { signal }).then((r) => r.tags.map((t) => ({ value: t, label: t }))), [projectId]);
@@ -296,16 +296,7 @@ export function ModelsPage() {
             })}
           </tbody>
         </table>
-        {list.items.length === 0 && list.done && !list.error && <p className="empty">No models match.</p>}
-        {list.loading && <Loading label={list.items.length ? 'Loading more models…' : 'Loading models…'} />}
-        <ErrorBox error={list.error} onRetry={list.loadMore} />
-        {!list.done && !list.loading && !list.error && (
-          <div ref={sentinel} className="more">
-            <button type="button" onClick={list.loadMore}>
-              Load more
-            </button>
-          </div>
-        )}
+        <ScrollListFooter list={list} noun="models" />
       </div>
       <ConfirmDialog
         title="Delete models"

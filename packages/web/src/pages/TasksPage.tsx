@@ -3,8 +3,9 @@ import { Link, useParams, useSearchParams } from 'react-router-dom';
 import { TASK_STATUSES, TASK_TYPES, tasks, type Task } from '@cairn/protocol';
 import { call } from '../api/client';
 import { escapeRegex, formatDate, refField, refId } from '../lib/format';
-import { useOnVisible, useScrollList } from '../lib/useScrollList';
-import { ErrorBox, Loading, TaskStatusBadge, Tags } from '../components/ui';
+import { useScrollList } from '../lib/useScrollList';
+import { ScrollListFooter } from '../components/ScrollListFooter';
+import { TaskStatusBadge, Tags } from '../components/ui';
 import { FilterMenu } from '../components/FilterMenu';
 import { ProjectHeader } from '../components/ProjectHeader';
 import { SearchBox } from '../components/SearchBox';
@@ -57,7 +58,6 @@ export function TasksPage() {
     TASKS_PAGE_SIZE,
     key,
   );
-  const sentinel = useOnVisible(list.loadMore, !list.done && !list.loading && !list.error);
   const statusOptions = useMemo(() => TASK_STATUSES.map((s) => ({ value: s, label: s.replace('_', ' ') })), []);
   const typeOptions = useMemo(() => TASK_TYPES.map((t) => ({ value: t, label: t.replace('_', ' ') })), []);
 
@@ -130,16 +130,7 @@ export function TasksPage() {
             })}
           </tbody>
         </table>
-        {list.items.length === 0 && list.done && !list.error && <p className="empty">No tasks match.</p>}
-        {list.loading && <Loading label={list.items.length ? 'Loading more tasks…' : 'Loading tasks…'} />}
-        <ErrorBox error={list.error} onRetry={list.loadMore} />
-        {!list.done && !list.loading && !list.error && (
-          <div ref={sentinel} className="more">
-            <button type="button" onClick={list.loadMore}>
-              Load more
-            </button>
-          </div>
-        )}
+        <ScrollListFooter list={list} noun="tasks" />
       </div>
     </section>
   );

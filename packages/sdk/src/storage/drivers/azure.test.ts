@@ -1,6 +1,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -13,9 +13,9 @@ import { OutputModel } from '../../model/output-model.js';
 import { Model } from '../../model/model.js';
 import { testSession } from '../../../test/helpers.js';
 import { StorageManager } from '../manager.js';
-import { EMPTY_SHA256 } from '../transfer.js';
 import { AzureDriver, AZURE_BLOCK_SIZE } from './azure.js';
 import { startAzurite, AZURITE_ACCOUNT, AZURITE_KEY, type Azurite } from '../../../test/fixtures/azurite.js';
+import { checkEmptyAndOddKeys, checkHeadListDelete } from '../../../test/object-store-contract.js';
 import { sha256File, writeRandomFile } from '../../../test/fixtures/files.js';
 
 const MiB = 1024 * 1024;
@@ -114,32 +114,12 @@ describe('Azure Blob driver against Azurite', () => {
 
   it('round-trips an empty file, and keys with a space, %3F and non-ASCII characters as written', async () => {
     const d = driver(conf());
-    const m = manager(d);
-    const base = `azure://${HOST}/models/odd`;
-    const empty = path.join(work, 'empty.bin');
-    writeFileSync(empty, '');
-    assert.deepEqual(await m.upload(empty, `${base}/empty.bin`), { uri: `${base}/empty.bin`, sha256: EMPTY_SHA256, size: 0 });
-    assert.deepEqual(await d.download(`${base}/empty.bin`, path.join(work, `empty-${Date.now()}.bin`)), { sha256: EMPTY_SHA256, size: 0 });
-    const odd = `${base}/a%3Fb/é x.bin`;
-    await m.upload(small, odd);
-    const listed = [];
-    for await (const item of d.list(`${base}/a%3Fb/`)) listed.push(item.uri);
-    assert.deepEqual(listed, [odd]);
-    assert.equal(sha256File(await m.getLocalCopy(odd, { expectedSha256: smallSha })), smallSha);
+    await checkEmptyAndOddKeys({ driver: d, manager: manager(d), work, small, smallSha }, `azure://${HOST}/models/odd`);
   });
 
   it('heads, lists and deletes blobs', async () => {
     const d = driver(conf());
-    const m = manager(d);
-    const base = `azure://${HOST}/models/listing`;
-    for (const name of ['a.bin', 'b.bin', 'sub/c.bin']) await m.upload(small, `${base}/${name}`);
-    const listed = [];
-    for await (const item of d.list(`${base}/`)) listed.push([item.uri, item.size]);
-    assert.deepEqual(listed, ['a.bin', 'b.bin', 'sub/c.bin'].map((n) => [`${base}/${n}`, statSync(small).size]));
-    assert.deepEqual(await d.head(`${base}/a.bin`), { uri: `${base}/a.bin`, size: statSync(small).size });
-    assert.equal(await m.delete(`${base}/a.bin`), true);
-    assert.equal(await d.head(`${base}/a.bin`), undefined);
-    assert.equal(await m.delete(`${base}/a.bin`), false);
+    await checkHeadListDelete({ driver: d, manager: manager(d), work, small, smallSha }, `azure://${HOST}/models/listing`);
   });
 
   for (const dialect of testDialects()) {

@@ -11,9 +11,9 @@ import { OutputModel } from '../../model/output-model.js';
 import { Model } from '../../model/model.js';
 import { testSession } from '../../../test/helpers.js';
 import { StorageManager } from '../manager.js';
-import { EMPTY_SHA256 } from '../transfer.js';
 import { GcsDriver, GCS_CHUNK_SIZE } from './gcs.js';
 import { createServiceAccount, startGcsServer, type GcsServer, type ServiceAccount } from '../../../test/fixtures/gcs-server.js';
+import { checkEmptyAndOddKeys, checkHeadListDelete } from '../../../test/object-store-contract.js';
 import { corruptFile, sha256File, writeRandomFile } from '../../../test/fixtures/files.js';
 
 const MiB = 1024 * 1024;
@@ -150,31 +150,12 @@ describe('Google Cloud Storage driver against the GCS JSON-API test server', () 
 
   it('round-trips an empty file, and keys with a space, %3F and non-ASCII characters as written', async () => {
     const d = driver(conf());
-    const m = manager(d);
-    const base = 'gs://models/odd';
-    const empty = path.join(work, 'empty.bin');
-    writeFileSync(empty, '');
-    assert.deepEqual(await m.upload(empty, `${base}/empty.bin`), { uri: `${base}/empty.bin`, sha256: EMPTY_SHA256, size: 0 });
-    assert.deepEqual(await d.download(`${base}/empty.bin`, path.join(work, `empty-${Date.now()}.bin`)), { sha256: EMPTY_SHA256, size: 0 });
-    const odd = `${base}/a%3Fb/é x.bin`;
-    await m.upload(small, odd);
-    const listed = [];
-    for await (const item of d.list(`${base}/a%3Fb/`)) listed.push(item.uri);
-    assert.deepEqual(listed, [odd]);
-    assert.equal(sha256File(await m.getLocalCopy(odd, { expectedSha256: smallSha })), smallSha);
+    await checkEmptyAndOddKeys({ driver: d, manager: manager(d), work, small, smallSha }, 'gs://models/odd');
   });
 
   it('heads, lists and deletes objects', async () => {
     const d = driver(conf());
-    const m = manager(d);
-    for (const name of ['a.bin', 'b.bin', 'sub/c.bin']) await m.upload(small, `gs://models/listing/${name}`);
-    const listed = [];
-    for await (const item of d.list('gs://models/listing/')) listed.push([item.uri, item.size]);
-    assert.deepEqual(listed, ['a.bin', 'b.bin', 'sub/c.bin'].map((n) => [`gs://models/listing/${n}`, statSync(small).size]));
-    assert.deepEqual(await d.head('gs://models/listing/a.bin'), { uri: 'gs://models/listing/a.bin', size: statSync(small).size });
-    assert.equal(await m.delete('gs://models/listing/a.bin'), true);
-    assert.equal(await d.head('gs://models/listing/a.bin'), undefined);
-    assert.equal(await m.delete('gs://models/listing/a.bin'), false);
+    await checkHeadListDelete({ driver: d, manager: manager(d), work, small, smallSha }, 'gs://models/listing');
   });
 
   for (const dialect of testDialects()) {

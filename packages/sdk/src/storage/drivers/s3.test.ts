@@ -11,11 +11,11 @@ import { OutputModel } from '../../model/output-model.js';
 import { Model } from '../../model/model.js';
 import { testSession } from '../../../test/helpers.js';
 import { StorageManager } from '../manager.js';
-import { EMPTY_SHA256 } from '../transfer.js';
 import type { TransferProgress } from '../types.js';
 import { S3Driver, S3_PART_SIZE } from './s3.js';
 import { startS3rver, S3RVER_KEY, S3RVER_SECRET, type S3rver } from '../../../test/fixtures/s3rver.js';
 import { startRecordingProxy, type RecordingProxy } from '../../../test/fixtures/recording-proxy.js';
+import { checkEmptyAndOddKeys, checkHeadListDelete } from '../../../test/object-store-contract.js';
 import { corruptFile, sha256File, writeRandomFile } from '../../../test/fixtures/files.js';
 
 const MiB = 1024 * 1024;
@@ -146,35 +146,14 @@ describe('S3 driver against s3rver', () => {
 
   it('round-trips an empty file, and keys with a space, %3F and non-ASCII characters as written', async () => {
     const d = new S3Driver(conf());
-    const m = manager(conf(), [d]);
-    const base = `s3://${proxy.host}/models/odd`;
-    const empty = path.join(work, 'empty.bin');
-    writeFileSync(empty, '');
-    assert.deepEqual(await m.upload(empty, `${base}/empty.bin`), { uri: `${base}/empty.bin`, sha256: EMPTY_SHA256, size: 0 });
-    assert.deepEqual(await d.download(`${base}/empty.bin`, path.join(work, `empty-${Date.now()}.bin`)), { sha256: EMPTY_SHA256, size: 0 });
-    const odd = `${base}/a%3Fb/é x.bin`;
-    await m.upload(small, odd);
-    const listed = [];
-    for await (const item of d.list(`${base}/a%3Fb/`)) listed.push(item.uri);
-    assert.deepEqual(listed, [odd]);
-    assert.equal(sha256File(await m.getLocalCopy(odd, { expectedSha256: smallSha })), smallSha);
+    await checkEmptyAndOddKeys({ driver: d, manager: manager(conf(), [d]), work, small, smallSha }, `s3://${proxy.host}/models/odd`);
   });
 
   it('heads, lists and deletes objects', async () => {
     const driver = new S3Driver(conf());
     const m = manager(conf(), [driver]);
     const base = `s3://${proxy.host}/models/listing`;
-    for (const name of ['a.bin', 'b.bin', 'sub/c.bin']) await m.upload(small, `${base}/${name}`);
-    const listed = [];
-    for await (const item of driver.list(`${base}/`)) listed.push(item);
-    assert.deepEqual(
-      listed.map((i) => [i.uri, i.size]),
-      ['a.bin', 'b.bin', 'sub/c.bin'].map((n) => [`${base}/${n}`, statSync(small).size]),
-    );
-    assert.deepEqual(await driver.head(`${base}/a.bin`), { uri: `${base}/a.bin`, size: statSync(small).size });
-    assert.equal(await m.delete(`${base}/a.bin`), true);
-    assert.equal(await driver.head(`${base}/a.bin`), undefined);
-    assert.equal(await m.delete(`${base}/a.bin`), false);
+    await checkHeadListDelete({ driver, manager: m, work, small, smallSha }, base);
     await assert.rejects(m.getLocalCopy(`${base}/a.bin`), StorageError);
   });
 

@@ -9,13 +9,7 @@ import { ID_CHUNK, chunks, eventsDb } from './store.js';
  * they check write access and locks themselves.
  */
 export async function deleteEntityEvents(db: Db, company: string, entityId: string, modelEvent: boolean): Promise<number> {
-  const result = await eventsDb(db)
-    .deleteFrom('events')
-    .where('company', '=', company)
-    .where('task', '=', entityId)
-    .where('model_event', '=', modelEvent ? 1 : 0)
-    .executeTakeFirst();
-  return Number(result.numDeletedRows);
+  return deleteEntitiesEvents(db, company, [entityId], modelEvent);
 }
 
 /** `deleteEntityEvents` for several tasks or models at once (a project's contents); returns how many events went. */

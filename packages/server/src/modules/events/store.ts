@@ -27,24 +27,8 @@ export interface EventsTable {
   doc: ColumnType<unknown, string | null, string | null>;
 }
 
-/** A row as written. */
-export interface EventRow {
-  company: string;
-  id: string;
-  type: string;
-  task: string;
-  model_event: number;
-  iter: number | null;
-  metric: string;
-  variant: string;
-  value: number | null;
-  timestamp: number;
-  written: number;
-  worker: string | null;
-  plot_str: string | null;
-  plot_data: Buffer | null;
-  doc: string | null;
-}
+/** A row as written: every column but the generated sequence, the JSON document as text. */
+export type EventRow = Omit<EventsTable, 'seq' | 'doc'> & { doc: string | null };
 
 /** The query builder with the events table known to its types. */
 export function eventsDb(db: Db) {

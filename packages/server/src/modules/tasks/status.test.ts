@@ -1,6 +1,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { operations, TASK_STATUSES, type TaskStatus } from '@cairn/protocol';
+import { operations, TASK_STATUSES } from '@cairn/protocol';
 import { startTestServer, testDialects, type TestServer } from '../../../test/harness.js';
 import { ApiError } from '../../api/errors.js';
 import type { CallContext } from '../../api/context.js';
