@@ -57,8 +57,11 @@ export interface TestServer {
   /** Creates another user with its own key pair, in this company or a new one. */
   createUser(options?: { newCompany?: boolean; name?: string }): Promise<{ accessKey: string; secretKey: string; userId: string; company: string; token: string }>;
   stop(): Promise<void>;
-  /** Stops this server and starts a new one on the same data folder and database, as after a restart. */
-  restart(): Promise<TestServer>;
+  /**
+   * Stops this server and starts a new one on the same data folder and database, as after a restart;
+   * `whileStopped` runs in between.
+   */
+  restart(whileStopped?: () => unknown): Promise<TestServer>;
 }
 
 /**
@@ -205,8 +208,9 @@ export async function startTestServer(
       }
       rmSync(dataDir, { recursive: true, force: true });
     },
-    async restart() {
+    async restart(whileStopped) {
       await server.close();
+      await whileStopped?.();
       return startTestServer({ ...options, reuse: { dataDir, pgSchema } });
     },
   };

@@ -70,6 +70,7 @@ export interface TasksTable {
   status_message: string | null;
   status_changed: string | null;
   comment: string | null;
+  report: string | null;
   created: string;
   started: string | null;
   completed: string | null;

@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -50,7 +50,7 @@ export async function receiveMultipart(raw: IncomingMessage, store: FileStore, s
   }
 
   await mkdir(stagingDir, { recursive: true });
-  const parts: { key: string; staged: string }[] = [];
+  const parts: { key: string; staged: string; file: WriteStream }[] = [];
   const writes: Promise<void>[] = [];
   let refused: Error | undefined;
 
@@ -69,8 +69,9 @@ export async function receiveMultipart(raw: IncomingMessage, store: FileStore, s
       return;
     }
     const staged = path.join(stagingDir, randomUUID());
-    parts.push({ key, staged });
-    const write = pipeline(stream, createWriteStream(staged, { mode: 0o640 }));
+    const file = createWriteStream(staged, { mode: 0o640 });
+    parts.push({ key, staged, file });
+    const write = pipeline(stream, file);
     // A write error ends the whole request; the rejection is seen through `writes` below.
     write.catch((err: Error) => parser.destroy(err));
     writes.push(write);
@@ -103,6 +104,8 @@ export async function receiveMultipart(raw: IncomingMessage, store: FileStore, s
   } catch (err) {
     raw.unpipe(counter);
     await Promise.allSettled(writes);
+    // A file stream destroyed while it was still opening creates its file afterwards: wait for it to close.
+    await Promise.all(parts.map((p) => p.file.closed || new Promise<void>((closed) => p.file.once('close', () => closed()))));
     await Promise.all(parts.map((p) => rm(p.staged, { force: true })));
     if (refused) throw refused;
     if (err instanceof FileServerError) throw err;

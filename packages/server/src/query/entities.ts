@@ -58,6 +58,7 @@ export const tasksEntity: EntitySpec = {
     status_message: { type: 'string' },
     status_changed: { type: 'date', filter: 'datetime' },
     comment: { type: 'string', filter: 'pattern' },
+    report: { type: 'string', filter: 'pattern' },
     created: { type: 'date', filter: 'range', nullable: false },
     started: { type: 'date', filter: 'range' },
     completed: { type: 'date', filter: 'range' },

@@ -3,6 +3,7 @@ import * as core from './0001_core.js';
 import * as events from './0002_events.js';
 import * as modelListIndexes from './0003_model_list_indexes.js';
 import * as queuesWorkers from './0004_queues_workers.js';
+import * as taskReport from './0005_task_report.js';
 
 export interface MigrationContext {
   dialect: 'sqlite' | 'postgres';
@@ -22,6 +23,7 @@ const MODULES: Record<string, MigrationModule> = {
   '0002_events': events,
   '0003_model_list_indexes': modelListIndexes,
   '0004_queues_workers': queuesWorkers,
+  '0005_task_report': taskReport,
 };
 
 export function migrations(ctx: MigrationContext): Record<string, Migration> {

@@ -24,6 +24,7 @@ export async function insertTask(ctx: CallContext, fields: PreparedFields): Prom
       status_message: '',
       status_changed: now,
       comment: fields.comment ?? '',
+      report: fields.report ?? null,
       created: now,
       last_update: now,
       last_change: now,

@@ -38,6 +38,7 @@ export interface TaskFieldsInput {
   tags?: string[] | null;
   system_tags?: string[] | null;
   comment?: string | null;
+  report?: string | null;
   parent?: string | null;
   project?: string | null;
   output_dest?: string | null;
@@ -56,6 +57,7 @@ export type PreparedFields = Partial<{
   name: string;
   type: string;
   comment: string;
+  report: string;
   parent: string;
   project: string;
   tags: string[];
@@ -226,6 +228,7 @@ export function prepareTaskFields(ctx: CallContext, request: TaskFieldsInput, pr
   if (fields.name !== undefined) out.name = validateName(fields.name!);
   if (fields.type !== undefined) out.type = validateType(fields.type!);
   if (fields.comment !== undefined) out.comment = fields.comment!;
+  if (fields.report !== undefined) out.report = fields.report!;
   if (fields.parent !== undefined) out.parent = fields.parent!;
   if (fields.project !== undefined) out.project = fields.project!;
   if (fields.tags) out.tags = conformTags(fields.tags);
