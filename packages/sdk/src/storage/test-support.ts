@@ -82,16 +82,21 @@ export function parseRequests(wire: Buffer): WireRequest[] {
 /**
  * A TCP proxy to a local port that keeps what clients sent (`requests()`, parsed per connection).
  * `cutUpload(n)` arms a cut: the next connection that sends more than n bytes towards the server is
- * destroyed at that point; `cutDownload(n)` does the same for bytes coming back.
+ * destroyed at that point; `cutDownload(n)` does the same for bytes coming back. `retarget(port)` points
+ * new connections elsewhere; given a promise, they wait for it (as for a server that is restarting).
  */
 export async function startCuttingProxy(targetPort: number) {
+  let target: Promise<number> = Promise.resolve(targetPort);
   const wires: Buffer[][] = [];
   let upCut: number | undefined;
+  let onUpCut: (() => void) | undefined;
   let downCut: number | undefined;
   let cuts = 0;
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(targetPort, '127.0.0.1');
+  const server = net.createServer(async (client) => {
+    client.pause();
+    const upstream = net.connect(await target, '127.0.0.1');
+    client.resume();
     const wire: Buffer[] = [];
     wires.push(wire);
     sockets.add(client);
@@ -108,6 +113,9 @@ export async function startCuttingProxy(targetPort: number) {
       if (upCut !== undefined && up > upCut) {
         const keep = chunk.length - (up - upCut);
         upCut = undefined;
+        const hook = onUpCut;
+        onUpCut = undefined;
+        if (hook) client.once('close', hook);
         wire.push(chunk.subarray(0, Math.max(0, keep)));
         if (keep > 0) upstream.write(chunk.subarray(0, keep), cut);
         else cut();
@@ -147,8 +155,13 @@ export async function startCuttingProxy(targetPort: number) {
   const port = (server.address() as net.AddressInfo).port;
   return {
     port,
-    cutUpload(afterBytes: number) {
+    retarget(port: number | Promise<number>) {
+      target = Promise.resolve(port);
+    },
+    /** `then` runs once the cut connection is closed. */
+    cutUpload(afterBytes: number, then?: () => void) {
       upCut = afterBytes;
+      onUpCut = then;
     },
     cutDownload(afterBytes: number) {
       downCut = afterBytes;
