@@ -4,7 +4,9 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { operations } from '@cairn/protocol';
 import { startTestServer, testDialects, type TestServer } from '../../../test/harness.js';
@@ -83,6 +85,22 @@ for (const dialect of testDialects()) {
       await a.ok(models.delete, { model: await model(a, `${a.filesUrl}/own/one.bin`) });
       await a.ok(models.delete, { model: await model(a, `http://localhost:${a.server.port}/files/own/two.bin`) });
       assert.deepEqual([await has(a, 'own/one.bin'), await has(a, 'own/two.bin')], [false, false]);
+    });
+
+    it('a weights URI that climbs out of the files folder deletes nothing outside it', async () => {
+      const outside = path.join(a.dataDir, 'secrets-copy.json');
+      writeFileSync(outside, 'keep me');
+      await put(a, 'inside/w.bin');
+      for (const uri of [
+        `${a.filesUrl}/../secrets-copy.json`,
+        `${a.filesUrl}/%2E%2E/secrets-copy.json`,
+        `${a.filesUrl}/inside%2F..%2F..%2Fsecrets-copy.json`,
+        `${a.filesUrl}/inside/..%2F..%2F..%2Fsecrets-copy.json`,
+      ]) {
+        await a.ok(models.delete, { model: await model(a, uri) });
+      }
+      assert.equal(readFileSync(outside, 'utf8'), 'keep me');
+      assert.equal(await has(a, 'inside/w.bin'), true);
     });
 
     it('the host the caller reached the server at is its own, with either scheme', async () => {
