@@ -2,7 +2,7 @@ import { tasks } from '@cairn/protocol';
 import { defineHandler } from '../../api/handler.js';
 import { ApiError } from '../../api/errors.js';
 import { setArchived } from './archive.js';
-import { deleteTask } from './delete.js';
+import { deleteOptions, deleteTask } from './delete.js';
 import { resetTask } from './reset.js';
 import { stopTask } from './lifecycle.js';
 import { publishTask } from './status.js';
@@ -40,14 +40,7 @@ export const unarchiveMany = defineHandler(tasks.unarchive_many, async (ctx, req
 
 export const deleteMany = defineHandler(tasks.delete_many, async (ctx, req) =>
   runBatch(req.ids, (id) =>
-    deleteTask(ctx, id, {
-      force: req.force,
-      deleteOutputModels: req.delete_output_models,
-      returnFileUrls: req.return_file_urls,
-      statusReason: req.status_reason,
-      statusMessage: req.status_message,
-      deleteExternalArtifacts: req.delete_external_artifacts,
-    }),
+    deleteTask(ctx, id, deleteOptions(req)),
   ),
 );
 

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { tasks } from '@cairn/protocol';
 import { defineHandler } from '../../api/handler.js';
 import type { CallContext } from '../../api/context.js';
@@ -46,14 +47,17 @@ export async function deleteTask(ctx: CallContext, taskId: string, options: Dele
   return response;
 }
 
-/** tasks.delete */
-export const deleteTaskHandler = defineHandler(tasks.delete, async (ctx, req) =>
-  deleteTask(ctx, req.task, {
+/** The options of tasks.delete and tasks.delete_many, which name them alike. */
+export function deleteOptions(req: Omit<z.output<typeof tasks.delete.request>, 'task'>): DeleteOptions {
+  return {
     force: req.force,
     deleteOutputModels: req.delete_output_models,
     returnFileUrls: req.return_file_urls,
     statusReason: req.status_reason,
     statusMessage: req.status_message,
     deleteExternalArtifacts: req.delete_external_artifacts,
-  }),
-);
+  };
+}
+
+/** tasks.delete */
+export const deleteTaskHandler = defineHandler(tasks.delete, async (ctx, req) => deleteTask(ctx, req.task, deleteOptions(req)));
